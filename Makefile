@@ -1,0 +1,56 @@
+# Newcomer commands: `make run` (install, train if needed, start) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+PY := $(BIN)/python
+TRAIN_DATA := data/nlu data/rules data/generated
+export PYTHONPATH := $(CURDIR)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help install data validate train run test lint eval compare lock clean
+
+help:
+	@echo "make run      install, train if needed, start the bot (REST + socket.io :5005, actions :5055)"
+	@echo "make test     install if needed, lint, train if needed, run every test"
+	@echo "make train    validate the FAQ source and train (skipped when nothing changed)"
+	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
+	@echo "make compare  compare NLU pipelines on the held-out questions"
+
+install:
+	@./scripts/install.sh
+
+data: install
+	@$(PY) -m assistant.build
+
+validate: data
+	@$(PY) -m assistant.validate
+	@$(RASA) data validate --domain domain.yml --data $(TRAIN_DATA) --config config.yml --fail-on-warnings >/dev/null 2>var/validate.log \
+	  || { cat var/validate.log; echo "rasa data validate failed"; exit 1; }
+	@echo "rasa data validate OK"
+
+train: validate
+	@./scripts/train.sh
+
+run: train
+	@./scripts/run.sh
+
+lint: install
+	@$(BIN)/ruff check .
+
+test: lint train
+	@$(BIN)/pytest
+
+eval: train
+	@$(PY) -m assistant.evaluate
+
+compare: validate
+	@$(PY) -m assistant.compare
+
+lock: install
+	@./scripts/lock.sh
+
+clean:
+	rm -rf models/*.tar.gz data/generated .pytest_cache reports results

@@ -1,0 +1,91 @@
+"""FAQ answers, clarifying questions and polite declines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import (
+    BOOK_BUTTON,
+    HUMAN_BUTTON,
+    answer_text,
+    faqs,
+    send,
+    sources_payload,
+    topic_button,
+)
+from assistant.clinic import load_clinic
+from assistant.routing import ANSWER, CLARIFY, decide
+
+# Shown when the bot declines: the topics visitors ask about most.
+SUGGESTED_TOPICS = ("fusion_only_option", "prolotherapy_what", "diagnostic_clues")
+
+
+def _chosen_topic(tracker: Tracker) -> str | None:
+    """The topic id of a button click (``/choose_topic{"topic": ...}``)."""
+    if (tracker.latest_message.get("intent") or {}).get("name") != "choose_topic":
+        return None
+    return next(tracker.get_latest_entity_values("topic"), None)
+
+
+def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float | None) -> None:
+    faq = faqs()[topic]
+    send(dispatcher, "answer", answer_text(faq),
+         buttons=[BOOK_BUTTON] if faq.book else [],
+         topic=faq.id, title=faq.title, confidence=confidence,
+         sources=sources_payload(faq))
+
+
+def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope") -> None:
+    clinic = load_clinic()
+    known = faqs()
+    text = (
+        "Sorry, I can't help with that. I answer questions in English about sacroiliac (SI) "
+        "joint dysfunction and its treatment, from the clinic's article, and I can't diagnose, "
+        "read scans or advise on medicines. You could ask, for example, whether fusion is your "
+        "only option or what prolotherapy is. To talk it over with the clinic, book a "
+        f"consultation or call {clinic.phones}."
+    )
+    buttons = [topic_button(known[t]) for t in SUGGESTED_TOPICS if t in known]
+    send(dispatcher, "fallback", text, buttons=[*buttons, BOOK_BUTTON, HUMAN_BUTTON],
+         reason=reason)
+
+
+class ActionAnswerFaq(Action):
+    """Answer with quote and citation, or ask which FAQ was meant."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        known = faqs()
+        chosen = _chosen_topic(tracker)
+        if chosen in known:
+            send_answer(dispatcher, chosen, None)
+            return [SlotSet("topic", chosen)]
+        decision = decide(tracker.latest_message, set(known))
+        if decision.kind == ANSWER and decision.topic:
+            send_answer(dispatcher, decision.topic, round(decision.confidence, 4))
+            return [SlotSet("topic", decision.topic)]
+        if decision.kind == CLARIFY:
+            options = [known[t] for t in decision.options]
+            send(dispatcher, "clarify", "I want to be sure I answer the right question. Did you mean:",
+                 buttons=[topic_button(f) for f in options],
+                 options=[{"topic": f.id, "title": f.title} for f in options])
+            return []
+        send_decline(dispatcher, reason="low_confidence")
+        return []
+
+
+class ActionOutOfScope(Action):
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        send_decline(dispatcher)
+        return []

@@ -1,0 +1,65 @@
+"""Greeting, capabilities and handoff to the clinic's staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import BOOK_BUTTON, disclaimer, faqs, send, topic_button
+from assistant.clinic import load_clinic
+
+# The topic buttons offered by the greeting and "what can you do".
+MENU_TOPICS = (
+    "si_joint_what", "fusion_only_option", "si_vs_spine_hip_symptoms", "diagnostic_clues",
+    "prolotherapy_what", "prp_what", "standard_treatment_pathway", "clinic_offices",
+)
+
+
+def menu_buttons() -> list[dict[str, str]]:
+    known = faqs()
+    return [topic_button(known[t]) for t in MENU_TOPICS if t in known]
+
+
+class ActionGreet(Action):
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = ("Hello! I answer questions about sacroiliac (SI) joint dysfunction and its "
+                "treatment, from Caring Medical's article, and show the passage and study each "
+                f"answer comes from. {disclaimer()}")
+        send(dispatcher, "smalltalk", text, buttons=menu_buttons(), disclaimer=disclaimer())
+        return []
+
+
+class ActionCapabilities(Action):
+    def name(self) -> str:
+        return "action_capabilities"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = (f"I can answer {len(faqs())} kinds of questions from the clinic's article on SI "
+                "joint dysfunction: what the SI joint is, symptoms and diagnosis, fusion surgery "
+                "and its alternatives, injections, prolotherapy and PRP, the studies behind them, "
+                "and how to reach the clinic. Ask in your own words, or pick a topic:")
+        send(dispatcher, "smalltalk", text, buttons=[*menu_buttons(), BOOK_BUTTON])
+        return []
+
+
+class ActionHandoff(Action):
+    """Give the visitor the people to call; booking requests come here too for now."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        clinic = load_clinic()
+        text = (f"The clinic's staff are happy to help. Please call {clinic.offices_text}. "
+                f"Fax: {clinic.fax}. Please note {clinic.name} is an {clinic.network_status}.")
+        offices = [{"name": o.name, "address": o.address, "phone": o.phone} for o in clinic.offices]
+        send(dispatcher, "handoff", text, offices=offices)
+        return []

@@ -1,0 +1,70 @@
+"""The reply format: text for people, a ``custom`` object for programs.
+
+Every bot turn sends its text (with buttons where useful) and one message whose
+``custom`` object has a ``kind`` (answer, clarify, fallback, urgent,
+smalltalk, booking, handoff). The web widget, the staff console and
+``make eval`` read that object instead of parsing prose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.clinic import load_clinic
+from assistant.faq import Faq, faq_index
+from assistant.knowledge import get_article
+
+BOOK_BUTTON = {"title": "Book a consultation", "payload": "/book_appointment"}
+HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
+DISCLAIMER = (
+    "I'm an automated assistant sharing the clinic's article, not medical advice. "
+    "In an emergency, call {emergency}."
+)
+
+
+def send(dispatcher: CollectingDispatcher, kind: str, text: str,
+         buttons: list[dict[str, str]] | None = None, **custom: Any) -> None:
+    """Send one visitor-facing message plus its machine-readable twin."""
+    dispatcher.utter_message(text=text, buttons=buttons or [],
+                             json_message={"kind": kind, **custom})
+
+
+def topic_button(faq: Faq) -> dict[str, str]:
+    # Buttons name the topic by id; the payload bypasses NLU, so a click can
+    # never be misclassified.
+    return {"title": faq.title, "payload": f'/choose_topic{{"topic": "{faq.id}"}}'}
+
+
+def disclaimer() -> str:
+    return DISCLAIMER.format(emergency=load_clinic().emergency_number)
+
+
+def citation_for(ref: int | None, article_slug: str | None = None) -> str | None:
+    if ref is None:
+        return None
+    return get_article(article_slug).references.get(ref)
+
+
+def sources_payload(faq: Faq) -> list[dict[str, Any]]:
+    return [
+        {"quote": s.quote, "citation": citation_for(s.ref, s.article), "ref": s.ref}
+        for s in faq.sources
+    ]
+
+
+def answer_text(faq: Faq) -> str:
+    """Answer, then each verbatim passage and where it comes from."""
+    clinic = load_clinic()
+    article_title = get_article().title
+    parts = [clinic.fill(faq.answer)]
+    for source in sources_payload(faq):
+        origin = source["citation"] or f"{clinic.name}, “{article_title}”"
+        label = f"[{source['ref']}] {origin}" if source["ref"] else origin
+        parts.append(f"“{source['quote']}”\n— {label}")
+    return "\n\n".join(parts)
+
+
+def faqs() -> dict[str, Faq]:
+    return faq_index()

@@ -1,0 +1,65 @@
+"""The clinic's contact facts (``data/clinic.yml``), written once.
+
+FAQ answers and bot messages use ``{offices}``, ``{phones}`` and ``{fax}``
+placeholders that are filled from here, so a new phone number is one edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from assistant.knowledge import PROJECT_ROOT
+
+CLINIC_FILE = PROJECT_ROOT / "data" / "clinic.yml"
+
+
+@dataclass(frozen=True)
+class Office:
+    id: str
+    name: str
+    short_name: str
+    address: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Clinic:
+    name: str
+    network_status: str
+    emergency_number: str
+    crisis_line: str
+    offices: tuple[Office, ...]
+    fax: str
+
+    @property
+    def phones(self) -> str:
+        return " or ".join(f"{o.phone} ({o.short_name})" for o in self.offices)
+
+    @property
+    def offices_text(self) -> str:
+        return "; ".join(f"{o.name}, {o.address}, phone {o.phone}" for o in self.offices)
+
+    def fill(self, text: str) -> str:
+        """Replace the contact placeholders; other braces are left alone."""
+        for key, value in {"{offices}": self.offices_text, "{phones}": self.phones,
+                           "{fax}": self.fax}.items():
+            text = text.replace(key, value)
+        return text
+
+
+@lru_cache(maxsize=1)
+def load_clinic(path: Path = CLINIC_FILE) -> Clinic:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    offices = tuple(Office(**office) for office in data["offices"])
+    return Clinic(
+        name=data["name"],
+        network_status=data["network_status"],
+        emergency_number=str(data["emergency_number"]),
+        crisis_line=str(data["crisis_line"]),
+        offices=offices,
+        fax=data["fax"],
+    )

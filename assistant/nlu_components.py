@@ -1,0 +1,53 @@
+"""Custom Rasa NLU component: rule-based triage placed last in the pipeline.
+
+It overrides whatever the classifiers predicted when a message shows a
+red-flag symptom (intent ``urgent_symptom``) or cannot be answered as text
+(intent ``unusable_input``: empty, too long, no words). Running inside the
+pipeline means the dialogue policies see the override "before anything else",
+and ``make eval`` measures exactly what the server does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from assistant.triage import URGENT, triage
+
+URGENT_INTENT = "urgent_symptom"
+UNUSABLE_INTENT = "unusable_input"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class TriageOverride(GraphComponent, IntentClassifier):
+    """Route red-flag and unusable messages regardless of the ML prediction."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "TriageOverride":
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            result = triage(message.get(TEXT))
+            if result.kind is None:
+                continue
+            name = URGENT_INTENT if result.kind == URGENT else UNUSABLE_INTENT
+            override = {"name": name, "confidence": 1.0}
+            message.data[INTENT] = override
+            ranking = [r for r in message.data.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+            message.data[INTENT_RANKING_KEY] = [override, *ranking]
+            message.set("triage", {"kind": result.kind, "flags": [f.id for f in result.flags]},
+                        add_to_output=True)
+        return messages

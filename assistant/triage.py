@@ -1,0 +1,100 @@
+"""Checks that run on every visitor message before any FAQ matching.
+
+Red flags are matched with rules, not learned: recall must not depend on how
+well a classifier generalises, and a rule can be read and reviewed by a
+clinician. The same function runs inside the NLU pipeline (to route the turn)
+and in the action server (to pick the message), so both always agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from assistant.knowledge import PROJECT_ROOT
+
+RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
+
+# Longer messages are refused politely: nobody types a question that long, and
+# matching a novel-length paste against every FAQ wastes the server's time.
+MAX_MESSAGE_CHARS = 2000
+
+URGENT = "urgent"
+EMPTY = "empty"
+TOO_LONG = "too_long"
+NO_WORDS = "no_words"
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    id: str
+    label: str
+    advice: str  # "emergency" or "crisis"
+    patterns: tuple[re.Pattern[str], ...]
+
+    def matches(self, text: str) -> bool:
+        return any(p.search(text) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What the message is before anything else: urgent, unusable, or fine."""
+
+    kind: str | None  # URGENT, EMPTY, TOO_LONG, NO_WORDS or None
+    flags: tuple[RedFlag, ...] = ()
+
+    @property
+    def advice(self) -> str | None:
+        if not self.flags:
+            return None
+        return "crisis" if any(f.advice == "crisis" for f in self.flags) else "emergency"
+
+
+@lru_cache(maxsize=4)
+def load_red_flags(path: Path = RED_FLAGS_FILE) -> tuple[RedFlag, ...]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(
+        RedFlag(
+            id=item["id"],
+            label=item["label"],
+            advice=item["advice"],
+            patterns=tuple(re.compile(p) for p in item["patterns"]),
+        )
+        for item in data["flags"]
+    )
+
+
+def normalise(text: str) -> str:
+    """Lower-case, fold curly apostrophes, collapse whitespace."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(text.split())
+
+
+def red_flags(text: str) -> tuple[RedFlag, ...]:
+    norm = normalise(text)
+    return tuple(flag for flag in load_red_flags() if flag.matches(norm))
+
+
+def triage(text: str | None) -> Triage:
+    """Classify a raw visitor message; urgent signs win over everything else.
+
+    A red flag buried in a 20,000-character paste still counts, so the scan
+    covers the whole text before the length check.
+    """
+    text = text or ""
+    flags = red_flags(text)
+    if flags:
+        return Triage(URGENT, flags)
+    if not text.strip():
+        return Triage(EMPTY)
+    if len(text) > MAX_MESSAGE_CHARS:
+        return Triage(TOO_LONG)
+    if not any(ch.isalpha() for ch in text):
+        return Triage(NO_WORDS)
+    return Triage(None)

