@@ -22,6 +22,7 @@ from assistant.routing import ANSWER, CLARIFY, decide
 
 # Shown when the bot declines: the topics visitors ask about most.
 SUGGESTED_TOPICS = ("fusion_only_option", "prolotherapy_what", "diagnostic_clues")
+SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/capabilities"}
 
 
 def _chosen_topic(tracker: Tracker) -> str | None:
@@ -74,7 +75,7 @@ class ActionAnswerFaq(Action):
         if decision.kind == CLARIFY:
             options = [known[t] for t in decision.options]
             send(dispatcher, "clarify", "I want to be sure I answer the right question. Did you mean:",
-                 buttons=[topic_button(f) for f in options],
+                 buttons=[*(topic_button(f) for f in options), SOMETHING_ELSE_BUTTON],
                  options=[{"topic": f.id, "title": f.title} for f in options])
             return []
         send_decline(dispatcher, reason="low_confidence")

@@ -9,22 +9,24 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import send
 from assistant.clinic import load_clinic
-from assistant.triage import EMPTY, MAX_MESSAGE_CHARS, TOO_LONG, triage
+from assistant.triage import EMPTY, MAX_MESSAGE_CHARS, TOO_LONG, RedFlag, triage
 
 
-def urgent_text(labels: list[str], crisis: bool) -> str:
+def urgent_text(flags: tuple[RedFlag, ...]) -> str:
+    """Crisis line first for self-harm, then 911 / ER for physical red flags."""
     clinic = load_clinic()
     lines = []
-    if crisis:
+    if any(flag.advice == "crisis" for flag in flags):
         lines.append(
             f"If you are thinking about harming yourself, please call or text {clinic.crisis_line} "
-            "(Suicide & Crisis Lifeline) right now, or call "
-            f"{clinic.emergency_number} if you are in immediate danger. You don't have to go through this alone."
+            f"(Suicide & Crisis Lifeline) right now, or call {clinic.emergency_number} if you are "
+            "in immediate danger. You don't have to go through this alone."
         )
-    emergency = [label for label in labels if label != "thoughts of self-harm"]
-    if emergency:
+    emergency = [flag.label for flag in flags if flag.advice == "emergency"]
+    if emergency or not flags:
+        signs = ", ".join(emergency) or "a possible emergency"
         lines.append(
-            f"What you describe ({', '.join(emergency)}) can be a sign of a medical emergency. "
+            f"What you describe ({signs}) can be a sign of a medical emergency. "
             f"Please call {clinic.emergency_number} or go to the nearest emergency room now; "
             "don't wait for an appointment or for this chat."
         )
@@ -39,9 +41,8 @@ class ActionUrgentCare(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         result = triage(tracker.latest_message.get("text"))
-        labels = [flag.label for flag in result.flags] or ["a possible emergency"]
         crisis = result.advice == "crisis"
-        send(dispatcher, "urgent", urgent_text(labels, crisis),
+        send(dispatcher, "urgent", urgent_text(result.flags),
              flags=[flag.id for flag in result.flags],
              call=load_clinic().crisis_line if crisis else load_clinic().emergency_number)
         return []

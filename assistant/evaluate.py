@@ -89,7 +89,7 @@ def evaluate(model: str, heldout: dict[str, Any] | None = None) -> list[Outcome]
     items += [("red_flags", None, q) for q in heldout.get("red_flags") or []]
     parses = asyncio.run(_parse_all(model, [text for _, _, text in items]))
     outcomes = []
-    for (group, expected, text), parse in zip(items, parses):
+    for (group, expected, text), parse in zip(items, parses, strict=False):
         kind, topic, options, confidence = classify(parse, topics)
         outcomes.append(Outcome(group, expected, text, kind, topic, options, confidence))
     return outcomes

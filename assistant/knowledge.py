@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def _load(path: Path) -> Article:
     return Article(slug=path.stem, title=title, text=text, references=parse_references(text))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_articles(directory: Path = KNOWLEDGE_DIR) -> tuple[Article, ...]:
     """All ``*.txt`` knowledge texts, the clinic's main article first."""
     paths = sorted(directory.glob("*.txt"))

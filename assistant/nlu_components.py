@@ -35,7 +35,7 @@ class TriageOverride(GraphComponent, IntentClassifier):
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TriageOverride":
+               execution_context: ExecutionContext) -> TriageOverride:
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:

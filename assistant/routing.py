@@ -55,8 +55,8 @@ def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None) -> 
     if confidence >= ANSWER_MIN and confidence - runner_up >= MARGIN:
         return Decision(ANSWER, top, confidence)
     if confidence >= CLARIFY_MIN:
+        # A lone, unconfident guess is offered as "Did you mean ...?" too:
+        # a wrong answer with a quote attached would look authoritative.
         options = tuple(t for t, c in ranking[:MAX_OPTIONS] if c >= CLARIFY_MIN)
-        if len(options) == 1:
-            return Decision(ANSWER, top, confidence)
         return Decision(CLARIFY, top, confidence, options)
     return Decision(FALLBACK, top, confidence)

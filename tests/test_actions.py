@@ -65,7 +65,8 @@ def test_an_ambiguous_question_gets_clarifying_buttons():
     payload = custom(messages)
     assert payload["kind"] == "clarify"
     assert [o["topic"] for o in payload["options"]] == ["prp_what", "prp_vs_steroids"]
-    assert all("/choose_topic" in b["payload"] for b in messages[0]["buttons"])
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert all("/choose_topic" in p for p in payloads[:-1]) and payloads[-1] == "/capabilities"
 
 
 def test_low_confidence_and_out_of_scope_are_declined_with_phone_and_booking():

@@ -44,7 +44,7 @@ def test_reference_parser_ignores_numbers_that_are_not_a_list():
 
 
 def test_every_topic_of_the_article_is_covered(faqs):
-    assert REQUIRED_TOPICS <= {f.id for f in faqs}
+    assert {f.id for f in faqs} >= REQUIRED_TOPICS
 
 
 def test_every_quote_is_verbatim_and_every_ref_exists(faqs):
@@ -84,7 +84,8 @@ def _entry(faq_id: str, quote: str, phrasings: list[str], ref: str = "null") -> 
 
 def test_a_quote_that_is_not_verbatim_is_refused_with_file_and_line(tmp_path):
     phrasings = [f"question number {i}" for i in range(MIN_PHRASINGS)]
-    faq_dir = _write_faq(tmp_path, "faqs:\n" + _entry("made_up", "Prolotherapy cures everyone in one visit.", phrasings))
+    made_up = _entry("made_up", "Prolotherapy cures everyone in one visit.", phrasings)
+    faq_dir = _write_faq(tmp_path, "faqs:\n" + made_up)
     with pytest.raises(FaqError) as err:
         load_faqs(faq_dir, KNOWLEDGE_DIR)
     assert any("new.yml:" in e and "not verbatim" in e for e in err.value.errors)

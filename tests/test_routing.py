@@ -34,3 +34,8 @@ def test_other_intents_and_unknown_topics_are_declined():
     assert decide(parse([("prp_what", 0.99)], intent="out_of_scope")).kind == FALLBACK
     assert decide(parse([("retired_topic", 0.99)]), known_topics={"prp_what"}).kind == FALLBACK
     assert decide({"intent": {"name": "faq"}}).kind == FALLBACK
+
+
+def test_a_lone_unconfident_guess_is_offered_not_asserted():
+    decision = decide(parse([("prp_what", 0.35), ("authors", 0.02)]))
+    assert (decision.kind, decision.options) == (CLARIFY, ("prp_what",))

@@ -1,0 +1,75 @@
+"""End to end through Rasa's REST channel, with the real servers and model."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import pytest
+
+from assistant.knowledge import get_article, normalise_space
+
+
+def answer_of(bot, text: str) -> dict:
+    return bot.custom(bot.send(text))
+
+
+@pytest.mark.parametrize("question,topic", [
+    ("is fusion surgery really my only option?", "fusion_only_option"),
+    ("what is prolotherapy", "prolotherapy_what"),
+    ("how does PRP compare with a steroid shot?", "prp_vs_steroids"),
+    ("where are your offices", "clinic_offices"),
+])
+def test_faq_questions_are_answered_with_quote_and_citation(bot, question, topic):
+    payload = answer_of(bot, question)
+    assert payload["kind"] == "answer", payload
+    assert payload["topic"] == topic
+    article = get_article()
+    assert payload["sources"]
+    for source in payload["sources"]:
+        assert normalise_space(source["quote"]) in article.normalised
+        assert source["ref"] is None or source["citation"] == article.references[source["ref"]]
+
+
+def test_every_reply_has_a_kind(bot):
+    sender = uuid.uuid4().hex
+    for text in ["hi", "what can you do", "are you a bot?", "thanks", "bye", "talk to a person"]:
+        messages = bot.send(text, sender)
+        assert messages, text
+        assert bot.custom(messages)["kind"] in {"smalltalk", "handoff"}, text
+
+
+def test_red_flag_buried_in_a_question_gets_urgent_care_first(bot):
+    messages = bot.send("how many prolotherapy sessions do people need? since this morning "
+                        "I can't control my bladder")
+    assert bot.custom(messages)["kind"] == "urgent"
+    assert "911" in messages[0]["text"]
+
+
+def test_out_of_scope_is_declined_not_answered(bot):
+    payload = answer_of(bot, "how much does a knee replacement cost")
+    assert payload["kind"] == "fallback"
+    assert "sources" not in payload
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "x" * 20_000, "🙂🙂🙂🔥", "¿Cuál es el tratamiento para la articulación sacroilíaca?",
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\x00\x01\x02 binary",
+])
+def test_hostile_or_odd_input_gets_a_reply_and_the_conversation_goes_on(bot, text):
+    sender = uuid.uuid4().hex
+    messages = bot.send(text, sender)
+    assert messages, f"no reply to {text[:30]!r}"
+    assert bot.custom(messages)["kind"] in {"fallback", "answer", "clarify", "smalltalk"}
+    follow_up = bot.custom(bot.send("what is prolotherapy", sender))
+    assert follow_up["kind"] == "answer" and follow_up["topic"] == "prolotherapy_what"
+
+
+def test_conversations_are_stored_in_the_sqlite_tracker_store(bot):
+    sender = uuid.uuid4().hex
+    bot.send("what is PRP?", sender)
+    with sqlite3.connect(bot.db_path) as db:
+        rows = db.execute("select type_name, data from events where sender_id = ?", (sender,)).fetchall()
+    types = [row[0] for row in rows]
+    assert "user" in types and "bot" in types
+    assert any("what is PRP?" in row[1] for row in rows)
