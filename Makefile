@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install data validate train run test lint eval compare lock clean
+.PHONY: help install data validate train run test lint eval compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start the bot (REST + socket.io :5005, actions :5055)"
@@ -42,12 +42,19 @@ lint: install
 
 test: lint train
 	@$(BIN)/pytest
+	@$(RASA) test core --stories tests/stories --model models --fail-on-prediction-errors \
+	  --out var/results/core > var/test-core.log 2>&1 || { tail -40 var/test-core.log; exit 1; }
+	@grep -E "Finished collecting|Correct:|Failed stories" var/test-core.log | sed 's/^.* - //' || true
+	@echo "rasa test core: every test story in tests/stories passed"
 
 eval: train
-	@$(PY) -m assistant.evaluate
+	@$(PY) -m assistant.evaluate $(ARGS)
 
 compare: validate
 	@$(PY) -m assistant.compare
+
+migrate: install
+	@$(PY) -m assistant.store
 
 lock: install
 	@./scripts/lock.sh

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,10 +58,16 @@ def variant_config(head: list[dict[str, Any]], classifier_overrides: dict[str, A
 def train_nlu(config: dict[str, Any], out: Path) -> tuple[Path, float]:
     config_path = out / "config.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    # `rasa train nlu --nlu` takes one path: gather the NLU files in one folder.
+    nlu_dir = out / "nlu-data"
+    nlu_dir.mkdir()
+    for folder in NLU_DATA:
+        for path in (PROJECT_ROOT / folder).glob("*.yml"):
+            shutil.copy(path, nlu_dir / f"{Path(folder).name}-{path.name}")
     start = time.monotonic()
     subprocess.run(
         [str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", str(config_path),
-         "--nlu", *NLU_DATA, "--out", str(out), "--fixed-model-name", "nlu"],
+         "--nlu", str(nlu_dir), "--out", str(out), "--fixed-model-name", "nlu"],
         cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return out / "nlu.tar.gz", time.monotonic() - start

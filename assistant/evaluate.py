@@ -15,14 +15,14 @@ import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
 from assistant.faq import load_faqs, normalise_phrase
 from assistant.knowledge import PROJECT_ROOT
 from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
-from assistant.routing import ANSWER, CLARIFY, FALLBACK, decide
+from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
 
 HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
 REPORT = PROJECT_ROOT / "reports" / "eval.json"
@@ -59,7 +59,8 @@ def load_heldout(path: Path = HELDOUT) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def classify(parse_data: dict[str, Any], topics: set[str]) -> tuple[str, str | None, tuple[str, ...], float]:
+def classify(parse_data: dict[str, Any], topics: set[str], thresholds: Thresholds = DEFAULT_THRESHOLDS,
+             ) -> tuple[str, str | None, tuple[str, ...], float]:
     """Map one NLU parse to what the bot would do with it."""
     intent = (parse_data.get("intent") or {}).get("name")
     if intent == URGENT_INTENT:
@@ -68,7 +69,7 @@ def classify(parse_data: dict[str, Any], topics: set[str]) -> tuple[str, str | N
         return FALLBACK, None, (), 0.0
     if intent != "faq":
         return intent or "none", None, (), 0.0
-    decision = decide(parse_data, topics)
+    decision = decide(parse_data, topics, thresholds)
     return decision.kind, decision.topic, decision.options, decision.confidence
 
 
@@ -79,20 +80,45 @@ async def _parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
     return [await agent.parse_message(text) for text in texts]
 
 
-def evaluate(model: str, heldout: dict[str, Any] | None = None) -> list[Outcome]:
+Item = tuple[str, Optional[str], str, dict[str, Any]]  # group, expected topic, text, parse
+
+
+def parse_heldout(model: str, heldout: dict[str, Any] | None = None) -> list[Item]:
+    """Parse every held-out question once (the slow part of an evaluation)."""
     heldout = heldout or load_heldout()
-    topics = {faq.id for faq in load_faqs()}
     items: list[tuple[str, str | None, str]] = []
     for topic, questions in (heldout.get("in_scope") or {}).items():
         items += [("in_scope", topic, q) for q in questions]
     items += [("out_of_scope", None, q) for q in heldout.get("out_of_scope") or []]
     items += [("red_flags", None, q) for q in heldout.get("red_flags") or []]
     parses = asyncio.run(_parse_all(model, [text for _, _, text in items]))
+    return [(*item, parse) for item, parse in zip(items, parses, strict=True)]
+
+
+def outcomes_for(items: list[Item], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Outcome]:
+    topics = {faq.id for faq in load_faqs()}
     outcomes = []
-    for (group, expected, text), parse in zip(items, parses, strict=False):
-        kind, topic, options, confidence = classify(parse, topics)
+    for group, expected, text, parse in items:
+        kind, topic, options, confidence = classify(parse, topics, thresholds)
         outcomes.append(Outcome(group, expected, text, kind, topic, options, confidence))
     return outcomes
+
+
+def evaluate(model: str, heldout: dict[str, Any] | None = None) -> list[Outcome]:
+    return outcomes_for(parse_heldout(model, heldout))
+
+
+def sweep(items: list[Item]) -> None:
+    """Print how the bars move with the thresholds (to tune assistant/routing.py)."""
+    print("answer_min margin clarify_min | in_scope resolved clarify | out_of_scope")
+    for answer_min in (0.3, 0.4, 0.5, 0.6):
+        for margin in (0.0, 0.1, 0.2, 0.3):
+            for clarify_min in (0.1, 0.2, 0.3):
+                t = Thresholds(answer_min, margin, clarify_min)
+                s = summarise(outcomes_for(items, t))
+                print(f"{answer_min:10.2f} {margin:6.2f} {clarify_min:11.2f} | "
+                      f"{s['scores'].get('in_scope', 0):8.1%} {s['in_scope_resolved']:8.1%} "
+                      f"{s['clarify_rate']:7.1%} | {s['scores'].get('out_of_scope', 0):8.1%}")
 
 
 def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -155,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", help="model archive (default: the latest in models/)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a bar is missed")
+    parser.add_argument("--sweep", action="store_true", help="print a threshold sweep")
     args = parser.parse_args(argv)
     heldout = load_heldout()
     leaked = check_heldout_is_unseen(heldout)
@@ -162,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"held-out questions found in the training data: {leaked}", file=sys.stderr)
         return 1
     model = args.model or latest_model()
-    outcomes = evaluate(model, heldout)
+    items = parse_heldout(model, heldout)
+    if args.sweep:
+        sweep(items)
+        return 0
+    outcomes = outcomes_for(items)
     summary = summarise(outcomes)
     print_report(outcomes, summary)
     REPORT.parent.mkdir(exist_ok=True)

@@ -1,8 +1,8 @@
 """Decide what to do with a parsed message: answer, clarify or decline.
 
 Shared by the action server and ``make eval`` so the evaluation measures the
-exact behaviour visitors get. Thresholds were tuned on the held-out set (see
-docs/nlu.md); raise ANSWER_MIN to make the bot more cautious.
+exact behaviour visitors get. Thresholds were tuned with `make eval ARGS=--sweep`
+(see docs/nlu.md); raise answer_min to make the bot more cautious.
 """
 
 from __future__ import annotations
@@ -15,10 +15,17 @@ ANSWER = "answer"
 CLARIFY = "clarify"
 FALLBACK = "fallback"
 
-ANSWER_MIN = 0.50    # top FAQ confidence needed to answer outright
-MARGIN = 0.25        # ... and how far ahead of the runner-up it must be
-CLARIFY_MIN = 0.15   # below this, the bot declines instead of asking
 MAX_OPTIONS = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer_min: float = 0.40   # top FAQ confidence needed to answer outright
+    margin: float = 0.10       # ... and how far ahead of the runner-up it must be
+    clarify_min: float = 0.20  # below this, the bot declines instead of asking
+
+
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ def faq_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
     return result
 
 
-def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None) -> Decision:
+def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None,
+           thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
     """Pick the FAQ to answer, the FAQs to offer, or decline."""
     intent = (parse_data.get("intent") or {}).get("name")
     if intent != FAQ_INTENT:
@@ -52,11 +60,11 @@ def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None) -> 
         return Decision(FALLBACK)
     top, confidence = ranking[0]
     runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
-    if confidence >= ANSWER_MIN and confidence - runner_up >= MARGIN:
+    if confidence >= thresholds.answer_min and confidence - runner_up >= thresholds.margin:
         return Decision(ANSWER, top, confidence)
-    if confidence >= CLARIFY_MIN:
+    if confidence >= thresholds.clarify_min:
         # A lone, unconfident guess is offered as "Did you mean ...?" too:
         # a wrong answer with a quote attached would look authoritative.
-        options = tuple(t for t, c in ranking[:MAX_OPTIONS] if c >= CLARIFY_MIN)
+        options = tuple(t for t, c in ranking[:MAX_OPTIONS] if c >= thresholds.clarify_min)
         return Decision(CLARIFY, top, confidence, options)
     return Decision(FALLBACK, top, confidence)

@@ -8,6 +8,9 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
+# The project's tables: migrate, insert queued bookings, retry staff e-mails.
+.venv/bin/python -m assistant.store
+
 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
 ACTIONS_PID=$!
 trap 'kill "$ACTIONS_PID" 2>/dev/null || true' EXIT INT TERM

@@ -6,6 +6,7 @@ folder, so a developer's running bot (and its conversations) is untouched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 import requests
 
 from assistant.knowledge import PROJECT_ROOT
+from assistant.store import migrate
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 240
@@ -74,26 +76,31 @@ def _wait_until_ready(bot: Bot, processes: list[subprocess.Popen], logs: list[Pa
     pytest.fail(f"servers did not become ready in time:\n{tails}")
 
 
-@pytest.fixture(scope="session")
-def bot(tmp_path_factory) -> Iterator[Bot]:
-    workdir = tmp_path_factory.mktemp("bot")
+@contextlib.contextmanager
+def running_bot(workdir: Path, with_actions: bool = True) -> Iterator[Bot]:
     rasa_port, action_port = free_port(), free_port()
     db_path = workdir / "rasa.db"
+    migrate(f"sqlite:///{db_path}")
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db_path}\n"
     )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
-           "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    logs = [workdir / "actions.log", workdir / "rasa.log"]
-    commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        [str(BIN / "rasa"), "run", "--model", latest_model(), "--port", str(rasa_port),
-         "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+           "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+           "DATABASE_URL": f"sqlite:///{db_path}", "BOOKING_OUTBOX": str(workdir / "outbox.jsonl")}
+    commands = {
+        "rasa": [str(BIN / "rasa"), "run", "--model", latest_model(), "--port", str(rasa_port),
+                 "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+    }
+    if with_actions:
+        commands["actions"] = [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                               "--port", str(action_port)]
+    logs = [workdir / f"{name}.log" for name in commands]
+    processes = [
+        subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        for cmd, log in zip(commands.values(), logs, strict=True)
     ]
-    processes = [subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"),
-                                  stderr=subprocess.STDOUT) for cmd, log in zip(commands, logs, strict=False)]
     bot = Bot(f"http://127.0.0.1:{rasa_port}", db_path)
     try:
         _wait_until_ready(bot, processes, logs)
@@ -106,3 +113,16 @@ def bot(tmp_path_factory) -> Iterator[Bot]:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory) -> Iterator[Bot]:
+    with running_bot(tmp_path_factory.mktemp("bot")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def bot_without_actions(tmp_path_factory) -> Iterator[Bot]:
+    """The Rasa server with its action server down."""
+    with running_bot(tmp_path_factory.mktemp("no-actions"), with_actions=False) as running:
+        yield running

@@ -1,0 +1,263 @@
+"""The booking form: validation, summary, corrections, cancel and submission.
+
+Rules for valid answers live in :mod:`assistant.bookings`; this module only
+translates between Rasa slots and those rules, and phrases the replies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import send_answer
+from actions.replies import faqs, send
+from assistant import bookings
+from assistant.clinic import load_clinic
+from assistant.routing import ANSWER, decide
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = ("booking_name", "booking_contact", "booking_phone", "booking_email", "booking_office",
+              "booking_times", "booking_problem", "booking_consent")
+FIELD_LABELS = {
+    "booking_name": "Name",
+    "booking_contact": "Contact",
+    "booking_office": "Office",
+    "booking_times": "Preferred times",
+    "booking_problem": "Problem",
+}
+CANCEL_BUTTON = {"title": "Cancel", "payload": "/stop"}
+
+
+def _hint(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
+          error: bookings.Invalid) -> dict[str, Any]:
+    """Re-ask with a hint, unless the visitor asked an FAQ question instead.
+
+    A confident FAQ match that is not a valid answer is an interruption: it is
+    answered, and the form asks its question again.
+    """
+    if not answer_if_faq(dispatcher, tracker):
+        send(dispatcher, "booking", str(error), step=slot, error=True)
+    return {slot: None}
+
+
+def answer_if_faq(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    known = faqs()
+    decision = decide(tracker.latest_message, set(known))
+    if decision.kind != ANSWER or not decision.topic:
+        return False
+    send_answer(dispatcher, decision.topic, round(decision.confidence, 4))
+    return True
+
+
+def _office_name(office_id: str | None) -> str:
+    office = next((o for o in load_clinic().offices if o.id == office_id), None)
+    return f"{office.short_name} ({office.address}, {office.phone})" if office else "-"
+
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    def validate_booking_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {"booking_name": bookings.clean_name(str(value or ""))}
+        except bookings.Invalid as error:
+            return _hint(dispatcher, tracker, "booking_name", error)
+
+    def validate_booking_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: dict[str, Any]) -> dict[str, Any]:
+        try:
+            contact = bookings.clean_contact(str(value or ""))
+        except bookings.Invalid as error:
+            return _hint(dispatcher, tracker, "booking_contact", error)
+        shown = " and ".join(v for v in (contact.phone, contact.email) if v)
+        return {"booking_contact": shown, "booking_phone": contact.phone, "booking_email": contact.email}
+
+    def validate_booking_office(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {"booking_office": bookings.match_office(str(value or "")).id}
+        except bookings.Invalid as error:
+            return _hint(dispatcher, tracker, "booking_office", error)
+
+    def validate_booking_times(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: dict[str, Any]) -> dict[str, Any]:
+        if str(value or "").rstrip().endswith("?") and answer_if_faq(dispatcher, tracker):
+            return {"booking_times": None}
+        try:
+            return {"booking_times": bookings.clean_free_text(str(value or ""), "preferred days and times")}
+        except bookings.Invalid as error:
+            return _hint(dispatcher, tracker, "booking_times", error)
+
+    def validate_booking_problem(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: dict[str, Any]) -> dict[str, Any]:
+        try:
+            problem = bookings.clean_free_text(str(value or ""), "description", optional=True)
+        except bookings.Invalid as error:
+            return _hint(dispatcher, tracker, "booking_problem", error)
+        return {"booking_problem": problem or ""}  # "" = skipped, but answered
+
+    def validate_booking_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: dict[str, Any]) -> dict[str, Any]:
+        # False is an answer too: the summary step then ends the request kindly.
+        return {"booking_consent": bool(value)}
+
+
+class ActionBookingIntro(Action):
+    """Served by the action server on purpose: if it is down, the turn stays
+    empty and the channel tells the visitor to call (assistant/channels.py)."""
+
+    def name(self) -> str:
+        return "action_booking_intro"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        send(dispatcher, "booking", "I can pass a consultation request to the clinic's staff, who "
+             "will contact you to arrange it. I'll ask a few short questions; say \"stop\" at any "
+             "time to cancel.", step="intro")
+        return []
+
+
+class ActionAskBookingOffice(Action):
+    """The office question lists both offices, with address and phone, from data/clinic.yml."""
+
+    def name(self) -> str:
+        return "action_ask_booking_office"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        offices = load_clinic().offices
+        lines = "\n".join(f"- {o.short_name}: {o.address}, {o.phone}" for o in offices)
+        buttons = [{"title": o.short_name, "payload": f'/choose_office{{"office": "{o.id}"}}'}
+                   for o in offices]
+        send(dispatcher, "booking", f"Which office would you prefer?\n{lines}",
+             buttons=[*buttons, CANCEL_BUTTON], step="booking_office")
+        return []
+
+
+def summary_fields(tracker: Tracker) -> dict[str, str]:
+    problem = tracker.get_slot("booking_problem")
+    return {
+        "booking_name": tracker.get_slot("booking_name") or "-",
+        "booking_contact": tracker.get_slot("booking_contact") or "-",
+        "booking_office": _office_name(tracker.get_slot("booking_office")),
+        "booking_times": tracker.get_slot("booking_times") or "-",
+        "booking_problem": problem or "(not given)",
+    }
+
+
+class ActionBookingSummary(Action):
+    def name(self) -> str:
+        return "action_booking_summary"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if not tracker.get_slot("booking_consent"):
+            # Without consent the clinic may not call back: send nothing.
+            send(dispatcher, "booking",
+                 "Understood: without your consent the clinic can't contact you, so I haven't sent "
+                 f"anything. You're welcome to call whenever you like: {load_clinic().phones}.",
+                 step="booking_consent", status="cancelled")
+            return [SlotSet(slot, None) for slot in FORM_SLOTS]
+        fields = summary_fields(tracker)
+        lines = "\n".join(f"{FIELD_LABELS[k]}: {v}" for k, v in fields.items())
+        buttons = [{"title": "Confirm and send", "payload": "/confirm_booking"}]
+        buttons += [{"title": f"Change {FIELD_LABELS[k].lower()}",
+                     "payload": f'/correct_booking{{"booking_field": "{k}"}}'} for k in fields]
+        send(dispatcher, "booking", f"Please check your request:\n{lines}\n\nShall I send it to the clinic?",
+             buttons=[*buttons, CANCEL_BUTTON], step="summary", summary=fields)
+        return []
+
+
+class ActionCorrectBooking(Action):
+    """Clear one answer so the form asks it again, then shows the summary."""
+
+    def name(self) -> str:
+        return "action_correct_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        field = tracker.get_slot("booking_field")
+        if field not in FIELD_LABELS:
+            field = "booking_name"
+        events: list[EventType] = [SlotSet(field, None), SlotSet("booking_field", None)]
+        if field == "booking_contact":
+            events += [SlotSet("booking_phone", None), SlotSet("booking_email", None)]
+        return events
+
+
+class ActionCancelBooking(Action):
+    def name(self) -> str:
+        return "action_cancel_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        send(dispatcher, "booking", "OK, I've cancelled the booking request; nothing was sent. "
+             "Feel free to keep asking questions.", status="cancelled")
+        return [ActiveLoop(None), SlotSet("requested_slot", None),
+                *(SlotSet(slot, None) for slot in FORM_SLOTS)]
+
+
+def form_from(tracker: Tracker) -> bookings.BookingForm | None:
+    if not all(tracker.get_slot(s) for s in ("booking_name", "booking_contact", "booking_office",
+                                             "booking_times", "booking_consent")):
+        return None
+    return bookings.BookingForm(
+        conversation_id=tracker.sender_id,
+        full_name=tracker.get_slot("booking_name"),
+        phone=tracker.get_slot("booking_phone"),
+        email=tracker.get_slot("booking_email"),
+        office=tracker.get_slot("booking_office"),
+        preferred_times=tracker.get_slot("booking_times"),
+        problem=tracker.get_slot("booking_problem") or None,
+        consent=True,
+    )
+
+
+class ActionSubmitBooking(Action):
+    def name(self) -> str:
+        return "action_submit_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        form = form_from(tracker)
+        if form is None:
+            reference = tracker.get_slot("booking_reference")
+            text = (f"Your request was already sent; its reference is {reference}."
+                    if reference else "There's no booking request to send yet. Say \"book a "
+                    "consultation\" to start one.")
+            send(dispatcher, "booking", text, booking_reference=reference,
+                 status="already_sent" if reference else "none")
+            return []
+        result = bookings.submit(form)
+        send(dispatcher, "booking", self._reply(form, result), booking_reference=result.reference,
+             status=result.status, staff_notified=result.staff_notified)
+        if result.status == "failed":
+            return []  # keep the answers: the visitor may try again
+        return [SlotSet("booking_reference", result.reference), SlotSet("requested_slot", None),
+                *(SlotSet(slot, None) for slot in FORM_SLOTS)]
+
+    @staticmethod
+    def _reply(form: bookings.BookingForm, result: bookings.SubmitResult) -> str:
+        clinic = load_clinic()
+        office = next(o for o in clinic.offices if o.id == form.office)
+        if result.status == "failed":
+            return ("I'm sorry: a technical problem stopped me from saving your request, so it has "
+                    f"NOT been sent. Please call the clinic instead: {clinic.phones}.")
+        if result.status == "queued":
+            return (f"Thank you. Our system is having a problem, so your request (reference "
+                    f"{result.reference}) is kept safely and will reach the staff as soon as it is "
+                    f"back. If you'd rather not wait, call the {office.short_name} office at "
+                    f"{office.phone}.")
+        text = (f"Thank you, {form.full_name}. Your request has been sent: reference "
+                f"{result.reference}. The {office.short_name} office staff will contact you to arrange "
+                f"a consultation. Please note {clinic.name} is an {clinic.network_status}.")
+        if not result.staff_notified:
+            text += f" If you'd like to speak to someone sooner, call {office.phone}."
+        return text + f" If your symptoms suddenly get worse, call {clinic.emergency_number}."

@@ -1,0 +1,127 @@
+"""The project's own tables (SQLAlchemy 1.4, 2.0-style queries).
+
+They live in the same database as Rasa's tracker store by default
+(``var/rasa.db``); ``DATABASE_URL`` points elsewhere (e.g. PostgreSQL). The
+schema is owned by Alembic (``migrations/``): :func:`migrate` upgrades it, so
+a new column never costs existing rows.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from sqlalchemy import Boolean, Column, DateTime, Enum, Integer, String, Text, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+from assistant.knowledge import PROJECT_ROOT
+
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa.db'}"
+# Crockford-style alphabet: no 0/O or 1/I/L to misread over the phone.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class BookingStatus(str, enum.Enum):
+    new = "new"
+    contacted = "contacted"
+    booked = "booked"
+    closed = "closed"
+
+
+class BookingRequest(Base):
+    """A visitor's request to be contacted for a consultation."""
+
+    __tablename__ = "booking_requests"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), unique=True, nullable=False)
+    # One row per confirmed form: a repeated confirmation finds this key.
+    submission_key = Column(String(64), unique=True, nullable=False)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    full_name = Column(String(200), nullable=False)
+    phone = Column(String(32))
+    email = Column(String(254))
+    office = Column(String(32), nullable=False)
+    preferred_times = Column(Text, nullable=False)
+    problem = Column(Text)
+    consent = Column(Boolean, nullable=False)
+    status = Column(Enum(BookingStatus, name="booking_status", native_enum=False, length=16),
+                    nullable=False, default=BookingStatus.new)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # Set once staff have been emailed; rows with NULL are retried.
+    notified_at = Column(DateTime)
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine (and connection pool) per database URL, resolved per call."""
+    return _engine(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+    return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
+
+
+@contextmanager
+def session(url: str | None = None) -> Iterator[Session]:
+    """A transaction: committed on success, rolled back on any error."""
+    factory = sessionmaker(get_engine(url), future=True, expire_on_commit=False)
+    with factory.begin() as db:
+        yield db
+
+
+def new_reference() -> str:
+    """Short and unguessable: 8 characters from 30 gives about 6.6e11 values."""
+    return "SIJ-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def find_by_submission(db: Session, submission_key: str) -> BookingRequest | None:
+    return db.execute(
+        select(BookingRequest).where(BookingRequest.submission_key == submission_key)
+    ).scalar_one_or_none()
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url or database_url())
+    if (url or database_url()).startswith("sqlite:///"):
+        path = (url or database_url()).removeprefix("sqlite:///")
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    command.upgrade(config, "head")
+
+
+def main() -> None:
+    """``python -m assistant.store``: migrate, then deliver anything left pending."""
+    from assistant.bookings import flush_outbox, retry_notifications
+
+    migrate()
+    flushed, mailed = flush_outbox(), retry_notifications()
+    print(f"database ready ({database_url()}); outbox rows inserted: {flushed}; "
+          f"staff e-mails sent: {mailed}")
+
+
+if __name__ == "__main__":
+    main()
