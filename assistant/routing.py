@@ -20,7 +20,7 @@ MAX_OPTIONS = 3
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer_min: float = 0.40   # top FAQ confidence needed to answer outright
+    answer_min: float = 0.30   # top FAQ confidence needed to answer outright
     margin: float = 0.10       # ... and how far ahead of the runner-up it must be
     clarify_min: float = 0.20  # below this, the bot declines instead of asking
 
