@@ -95,6 +95,8 @@ def triage(text: str | None) -> Triage:
         return Triage(EMPTY)
     if len(text) > MAX_MESSAGE_CHARS:
         return Triage(TOO_LONG)
-    if not any(ch.isalpha() for ch in text):
+    if not any(ch.isalnum() for ch in text):
+        # Emoji, punctuation, symbols. Digits alone are allowed: a phone number
+        # typed into the booking form has no letters.
         return Triage(NO_WORDS)
     return Triage(None)

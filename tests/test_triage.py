@@ -76,7 +76,13 @@ def test_a_red_flag_buried_in_a_huge_message_still_wins():
 @pytest.mark.parametrize("text,kind", [
     ("", EMPTY), ("   \n\t ", EMPTY), (None, EMPTY),
     ("x" * 20_000, TOO_LONG),
-    ("🙂🙂🙂", NO_WORDS), ("!!! ???", NO_WORDS), ("12345", NO_WORDS),
+    ("🙂🙂🙂", NO_WORDS), ("!!! ???", NO_WORDS), ("<>{}[]", NO_WORDS),
 ])
 def test_unusable_input_is_classified(text, kind):
     assert triage(text).kind == kind
+
+
+@pytest.mark.parametrize("text", ["708-555-0123", "(239) 308 4701", "12345"])
+def test_numbers_alone_are_usable_input(text):
+    # A phone number typed into the booking form must reach the form.
+    assert triage(text).kind is None
