@@ -18,6 +18,7 @@ help:
 	@echo "make train    validate the FAQ source and train (skipped when nothing changed)"
 	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
 	@echo "make compare  compare NLU pipelines on the held-out questions"
+	@echo "make migrate  create/upgrade the project's tables, deliver queued bookings"
 
 install:
 	@./scripts/install.sh

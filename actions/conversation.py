@@ -50,7 +50,7 @@ class ActionCapabilities(Action):
 
 
 class ActionHandoff(Action):
-    """Give the visitor the people to call; booking requests come here too for now."""
+    """Give the visitor the people to call, and offer a booking request."""
 
     def name(self) -> str:
         return "action_handoff"
@@ -59,7 +59,9 @@ class ActionHandoff(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         clinic = load_clinic()
         text = (f"The clinic's staff are happy to help. Please call {clinic.offices_text}. "
-                f"Fax: {clinic.fax}. Please note {clinic.name} is an {clinic.network_status}.")
+                f"Fax: {clinic.fax}. Please note {clinic.name} is an {clinic.network_status}. "
+                "If you'd like the staff to call you instead, I can pass on a booking request.")
         offices = [{"name": o.name, "address": o.address, "phone": o.phone} for o in clinic.offices]
-        send(dispatcher, "handoff", text, offices=offices)
+        buttons = [] if tracker.active_loop_name == "booking_form" else [BOOK_BUTTON]
+        send(dispatcher, "handoff", text, buttons=buttons, offices=offices)
         return []

@@ -106,3 +106,4 @@ def test_capabilities_and_handoff():
     assert custom(handoff)["kind"] == "handoff"
     for office in load_clinic().offices:
         assert office.phone in handoff[0]["text"]
+    assert any(b["payload"] == "/book_appointment" for b in handoff[0]["buttons"])
