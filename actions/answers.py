@@ -19,6 +19,7 @@ from actions.replies import (
 )
 from assistant.clinic import load_clinic
 from assistant.routing import ANSWER, CLARIFY, decide
+from assistant.triage import is_diagnosis_request
 
 # Shown when the bot declines: the topics visitors ask about most.
 SUGGESTED_TOPICS = ("fusion_only_option", "prolotherapy_what", "diagnostic_clues")
@@ -43,8 +44,10 @@ def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float 
 def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope") -> None:
     clinic = load_clinic()
     known = faqs()
+    opening = ("I'm sorry, I can't diagnose you or read scans and reports: only a clinician who "
+               "examines you can. " if reason == "diagnosis" else "Sorry, I can't help with that. ")
     text = (
-        "Sorry, I can't help with that. I answer questions in English about sacroiliac (SI) "
+        opening + "I answer questions in English about sacroiliac (SI) "
         "joint dysfunction and its treatment, from the clinic's article, and I can't diagnose, "
         "read scans or advise on medicines. You could ask, for example, whether fusion is your "
         "only option or what prolotherapy is. To talk it over with the clinic, book a "
@@ -88,5 +91,6 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        send_decline(dispatcher)
+        diagnosis = is_diagnosis_request(tracker.latest_message.get("text") or "")
+        send_decline(dispatcher, reason="diagnosis" if diagnosis else "out_of_scope")
         return []

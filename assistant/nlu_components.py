@@ -2,7 +2,8 @@
 
 It overrides whatever the classifiers predicted when a message shows a
 red-flag symptom (intent ``urgent_symptom``) or cannot be answered as text
-(intent ``unusable_input``: empty, too long, no words). Running inside the
+(intent ``unusable_input``: empty, too long, no words), and declines requests
+to diagnose the visitor or read their scans (intent ``out_of_scope``). Running inside the
 pipeline means the dialogue policies see the override "before anything else",
 and ``make eval`` measures exactly what the server does.
 """
@@ -19,10 +20,11 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from assistant.triage import URGENT, triage
+from assistant.triage import DIAGNOSIS, URGENT, triage
 
 URGENT_INTENT = "urgent_symptom"
 UNUSABLE_INTENT = "unusable_input"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -43,7 +45,7 @@ class TriageOverride(GraphComponent, IntentClassifier):
             result = triage(message.get(TEXT))
             if result.kind is None:
                 continue
-            name = URGENT_INTENT if result.kind == URGENT else UNUSABLE_INTENT
+            name = {URGENT: URGENT_INTENT, DIAGNOSIS: OUT_OF_SCOPE_INTENT}.get(result.kind, UNUSABLE_INTENT)
             override = {"name": name, "confidence": 1.0}
             message.data[INTENT] = override
             ranking = [r for r in message.data.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]

@@ -25,9 +25,20 @@ RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 MAX_MESSAGE_CHARS = 2000
 
 URGENT = "urgent"
+DIAGNOSIS = "diagnosis"
 EMPTY = "empty"
 TOO_LONG = "too_long"
 NO_WORDS = "no_words"
+
+
+# Requests to diagnose the visitor or read their scans: declined by rule, since
+# such messages are full of words the FAQ classifier knows ("disc", "MRI").
+_DIAGNOSIS_REQUESTS = tuple(re.compile(p) for p in (
+    r"\bhere(?:'s| is| are) my (?:mri|x-?rays?|ct|scans?|reports?|results|imaging|images|labs?)\b",
+    r"\b(?:read|interpret|look at|review|check|explain) my (?:mri|x-?rays?|ct|scans?|reports?|results"
+    r"|imaging|images|labs?)\b",
+    r"\bdo i (?:have|suffer from) (?:si|sacroiliac|sij)\b",
+))
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class RedFlag:
 class Triage:
     """What the message is before anything else: urgent, unusable, or fine."""
 
-    kind: str | None  # URGENT, EMPTY, TOO_LONG, NO_WORDS or None
+    kind: str | None  # URGENT, DIAGNOSIS, EMPTY, TOO_LONG, NO_WORDS or None
     flags: tuple[RedFlag, ...] = ()
 
     @property
@@ -99,4 +110,11 @@ def triage(text: str | None) -> Triage:
         # Emoji, punctuation, symbols. Digits alone are allowed: a phone number
         # typed into the booking form has no letters.
         return Triage(NO_WORDS)
+    if is_diagnosis_request(text):
+        return Triage(DIAGNOSIS)
     return Triage(None)
+
+
+def is_diagnosis_request(text: str) -> bool:
+    norm = normalise(text)
+    return any(p.search(norm) for p in _DIAGNOSIS_REQUESTS)

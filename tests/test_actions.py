@@ -107,3 +107,9 @@ def test_capabilities_and_handoff():
     for office in load_clinic().offices:
         assert office.phone in handoff[0]["text"]
     assert any(b["payload"] == "/book_appointment" for b in handoff[0]["buttons"])
+
+
+def test_a_request_to_read_a_scan_is_declined_as_diagnosis():
+    messages = run(ActionOutOfScope(), "do I have SI joint dysfunction? here is my MRI report")
+    assert custom(messages)["reason"] == "diagnosis"
+    assert "can't diagnose" in messages[0]["text"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.faq import load_faqs
-from assistant.triage import EMPTY, NO_WORDS, TOO_LONG, URGENT, triage
+from assistant.triage import DIAGNOSIS, EMPTY, NO_WORDS, TOO_LONG, URGENT, triage
 
 URGENT_CASES = {
     "I lost control of my bladder this morning": "bladder_bowel",
@@ -86,3 +86,16 @@ def test_unusable_input_is_classified(text, kind):
 def test_numbers_alone_are_usable_input(text):
     # A phone number typed into the booking form must reach the form.
     assert triage(text).kind is None
+
+
+@pytest.mark.parametrize("text", [
+    "do I have SI joint dysfunction? here is my MRI: L4-L5 bulge",
+    "can you read my x-ray report please",
+    "Here's my MRI report, what does it mean",
+])
+def test_requests_to_diagnose_or_read_scans_are_recognised(text):
+    assert triage(text).kind == DIAGNOSIS
+
+
+def test_no_faq_phrasing_is_taken_for_a_diagnosis_request():
+    assert [p for faq in load_faqs() for p in faq.phrasings if triage(p).kind == DIAGNOSIS] == []
