@@ -1,11 +1,7 @@
-"""Accuracy on questions the model never saw, as a regression guard.
+"""The trained model meets the product bars on questions it never saw.
 
-`make eval` prints the numbers against the product bars (in-scope 95%,
-out-of-scope 90%, red flags 100%). Two from-scratch trainings on this machine
-gave identical numbers, but in-scope is only one question above its bar and
-TensorFlow does not promise the same floating point on other CPUs, so this test
-guards a floor two points under the in-scope bar; the other two bars are
-asserted as they are. docs/nlu.md has the measured numbers.
+`make eval` prints the per-topic details. Two from-scratch trainings on this
+machine gave identical scores (seeded classifiers); docs/nlu.md has them.
 """
 
 from __future__ import annotations
@@ -30,9 +26,6 @@ def test_heldout_set_covers_every_topic_three_times_or_more():
     assert len(heldout["out_of_scope"]) >= 20 and len(heldout["red_flags"]) >= 20
 
 
-FLOORS = {**BARS, "in_scope": BARS["in_scope"] - 0.02}
-
-
-@pytest.mark.parametrize("group", FLOORS)
-def test_accuracy_stays_at_or_above_its_floor(summary, group):
-    assert summary["scores"][group] >= FLOORS[group], summary["scores"]
+@pytest.mark.parametrize("group", BARS)
+def test_bars_are_met(summary, group):
+    assert summary["scores"][group] >= BARS[group], summary["scores"]
