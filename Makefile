@@ -10,10 +10,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install data validate train run test lint eval compare lock clean migrate
+.PHONY: help install browser data validate train run test lint eval compare lock clean migrate
 
 help:
-	@echo "make run      install, train if needed, start the bot (REST + socket.io :5005, actions :5055)"
+	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
 	@echo "make test     install if needed, lint, train if needed, run every test"
 	@echo "make train    validate the FAQ source and train (skipped when nothing changed)"
 	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
@@ -41,7 +41,10 @@ run: train
 lint: install
 	@$(BIN)/ruff check .
 
-test: lint train
+browser:
+	@./scripts/install-browser.sh
+
+test: lint train browser
 	@$(BIN)/pytest
 	@$(RASA) test core --stories tests/stories --model models --fail-on-prediction-errors \
 	  --out var/results/core > var/test-core.log 2>&1 || { tail -40 var/test-core.log; exit 1; }
@@ -61,4 +64,4 @@ lock: install
 	@./scripts/lock.sh
 
 clean:
-	rm -rf models/*.tar.gz data/generated .pytest_cache reports results
+	rm -rf models/*.tar.gz data/generated .pytest_cache reports results node_modules

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.replies import (
     BOOK_BUTTON,
     HUMAN_BUTTON,
+    answer_body,
     answer_text,
     faqs,
     send,
@@ -38,7 +39,7 @@ def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float 
     send(dispatcher, "answer", answer_text(faq),
          buttons=[BOOK_BUTTON] if faq.book else [],
          topic=faq.id, title=faq.title, confidence=confidence,
-         sources=sources_payload(faq))
+         answer=answer_body(faq), sources=sources_payload(faq))
 
 
 def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope") -> None:

@@ -47,22 +47,30 @@ def citation_for(ref: int | None, article_slug: str | None = None) -> str | None
     return get_article(article_slug).references.get(ref)
 
 
+def source_label(ref: int | None, article_slug: str | None = None) -> str:
+    """"[7] Author. Title. Journal." or, for an uncited passage, the article itself."""
+    citation = citation_for(ref, article_slug)
+    if citation is None:
+        return f"{load_clinic().name}, “{get_article(article_slug).title}”"
+    return f"[{ref}] {citation}"
+
+
 def sources_payload(faq: Faq) -> list[dict[str, Any]]:
     return [
-        {"quote": s.quote, "citation": citation_for(s.ref, s.article), "ref": s.ref}
+        {"quote": s.quote, "citation": citation_for(s.ref, s.article), "ref": s.ref,
+         "label": source_label(s.ref, s.article)}
         for s in faq.sources
     ]
 
 
+def answer_body(faq: Faq) -> str:
+    return load_clinic().fill(faq.answer)
+
+
 def answer_text(faq: Faq) -> str:
     """Answer, then each verbatim passage and where it comes from."""
-    clinic = load_clinic()
-    article_title = get_article().title
-    parts = [clinic.fill(faq.answer)]
-    for source in sources_payload(faq):
-        origin = source["citation"] or f"{clinic.name}, “{article_title}”"
-        label = f"[{source['ref']}] {origin}" if source["ref"] else origin
-        parts.append(f"“{source['quote']}”\n— {label}")
+    parts = [answer_body(faq)]
+    parts += [f"“{s['quote']}”\n— {s['label']}" for s in sources_payload(faq)]
     return "\n\n".join(parts)
 
 

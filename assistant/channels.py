@@ -6,21 +6,33 @@ handling and URLs (``/webhooks/rest/webhook``, socket.io on the same port) and
 only add a closing check: if a turn produced no bot message, they send a
 message saying the assistant (and booking) is unavailable, with the clinic's
 phone numbers. Configured in credentials.yml.
+
+The socket.io channel also sends each bot message as one event
+``{"text", "buttons", "custom"}``. Rasa's own socket.io output splits text at
+blank lines into several events and cannot send a ``custom`` payload at all
+(it passes the payload's keys to ``emit`` as keyword arguments); the web
+widget needs the answer, its quotes and its buttons together.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from assistant.clinic import load_clinic
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
+# Session ids are the conversation ids in the tracker store: accept only the
+# shape we hand out (or a UUID) so a client cannot pick arbitrary strings.
+_SESSION_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 
 
 def unavailable_text() -> str:
@@ -45,6 +57,11 @@ class _CountingChannel(OutputChannel):
 
 def never_silent(on_new_message: Handler) -> Handler:
     async def handle(message: UserMessage) -> None:
+        if not isinstance(message.text, str):
+            # socket.io can carry binary frames or JSON objects as "message";
+            # treat anything that is not text as an empty message (which gets
+            # its own reply) instead of crashing the NLU pipeline.
+            message.text = ""
         inner = message.output_channel
         counting = _CountingChannel(inner)
         message.output_channel = counting
@@ -71,10 +88,62 @@ class ResilientRestInput(RestInput):
         return super().blueprint(never_silent(on_new_message))
 
 
+class WholeMessageSocketIOOutput(SocketIOOutput):
+    """One ``bot_uttered`` event per bot message, custom payload included."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        event: dict[str, Any] = {}
+        if message.get("text"):
+            event["text"] = message["text"]
+        buttons = message.get("buttons") or message.get("quick_replies") or []
+        if buttons:
+            event["buttons"] = [{"title": b["title"], "payload": b["payload"]} for b in buttons]
+        if message.get("custom") is not None:
+            event["custom"] = message["custom"]
+        if message.get("image"):
+            event["image"] = message["image"]
+        if event:
+            await self._send_message(recipient_id, event)
+
+
+def whole_messages(on_new_message: Handler) -> Handler:
+    async def handle(message: UserMessage) -> None:
+        channel = message.output_channel
+        if isinstance(channel, SocketIOOutput):
+            message.output_channel = WholeMessageSocketIOOutput(channel.sio, channel.bot_message_evt)
+        await on_new_message(message)
+
+    return handle
+
+
 class ResilientSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
         return "socketio"
 
+    def get_output_channel(self) -> OutputChannel | None:
+        channel = super().get_output_channel()
+        if isinstance(channel, SocketIOOutput):
+            return WholeMessageSocketIOOutput(channel.sio, channel.bot_message_evt)
+        return channel
+
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        return super().blueprint(never_silent(on_new_message))
+        blueprint = super().blueprint(whole_messages(never_silent(on_new_message)))
+        sio = self.sio
+        assert sio is not None
+
+        # Replaces Rasa's handler, which calls python-socketio 5.x's coroutine
+        # ``enter_room`` without awaiting it: the browser then never joins its
+        # session's room and never receives a reply.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: Any) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not (isinstance(session_id, str) and _SESSION_ID.fullmatch(session_id)):
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                entered = sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(entered):
+                    await entered
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        return blueprint

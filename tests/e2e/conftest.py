@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,6 +45,28 @@ class Bot:
     def __init__(self, url: str, db_path: Path):
         self.url = url
         self.db_path = db_path
+        self.rasa: subprocess.Popen | None = None
+        self._start_rasa: Callable[[], subprocess.Popen] | None = None
+
+    def stop_rasa(self) -> None:
+        """Stop the Rasa server (the action server keeps running)."""
+        assert self.rasa is not None
+        self.rasa.terminate()
+        self.rasa.wait(timeout=30)
+
+    def start_rasa(self) -> None:
+        """Start the Rasa server again on the same port and wait until it answers."""
+        assert self._start_rasa is not None
+        self.rasa = self._start_rasa()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.rasa.poll() is not None:
+                pytest.fail("Rasa server exited on restart")
+            with contextlib.suppress(requests.ConnectionError, AssertionError, requests.ReadTimeout):
+                if self.send("hello", sender="restart-check"):
+                    return
+            time.sleep(1)
+        pytest.fail("Rasa server did not come back in time")
 
     def send(self, message: str, sender: str | None = None) -> list[dict]:
         response = requests.post(f"{self.url}/webhooks/rest/webhook",
@@ -91,24 +113,30 @@ def running_bot(workdir: Path, with_actions: bool = True) -> Iterator[Bot]:
            "DATABASE_URL": f"sqlite:///{db_path}", "BOOKING_OUTBOX": str(workdir / "outbox.jsonl")}
     commands = {
         "rasa": [str(BIN / "rasa"), "run", "--model", latest_model(), "--port", str(rasa_port),
-                 "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+                 "--credentials", "credentials.yml", "--endpoints", str(endpoints),
+                 "--cors", "*"],
     }
     if with_actions:
         commands["actions"] = [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                "--port", str(action_port)]
     logs = [workdir / f"{name}.log" for name in commands]
-    processes = [
-        subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        for cmd, log in zip(commands.values(), logs, strict=True)
-    ]
+
+    def start(name: str) -> subprocess.Popen:
+        log = (workdir / f"{name}.log").open("a")
+        return subprocess.Popen(commands[name], cwd=PROJECT_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+    processes = {name: start(name) for name in commands}
     bot = Bot(f"http://127.0.0.1:{rasa_port}", db_path)
+    bot.rasa = processes["rasa"]
+    bot._start_rasa = lambda: start("rasa")
     try:
-        _wait_until_ready(bot, processes, logs)
+        _wait_until_ready(bot, list(processes.values()), logs)
         yield bot
     finally:
-        for proc in processes:
+        for proc in [bot.rasa, *(p for n, p in processes.items() if n != "rasa")]:
             proc.terminate()
-        for proc in processes:
+        for proc in [bot.rasa, *(p for n, p in processes.items() if n != "rasa")]:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -126,3 +154,72 @@ def bot_without_actions(tmp_path_factory) -> Iterator[Bot]:
     """The Rasa server with its action server down."""
     with running_bot(tmp_path_factory.mktemp("no-actions"), with_actions=False) as running:
         yield running
+
+
+# ---- the web app and a real browser (Debian's chromium driven by Playwright) ----
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# The closed network here refuses Chromium's background connections.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@contextlib.contextmanager
+def running_web(rasa_url: str, workdir: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "WEB_HOST": "127.0.0.1",
+           "WEB_PORT": str(port), "RASA_PUBLIC_URL": rasa_url}
+    log = workdir / "web.log"
+    proc = subprocess.Popen([sys.executable, "-m", "webapp"], cwd=PROJECT_ROOT, env=env,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"{url}/healthz", timeout=5).ok:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"web app did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def web(bot: Bot, tmp_path_factory) -> Iterator[str]:
+    with running_web(bot.url, tmp_path_factory.mktemp("web")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: `make test` installs Debian's chromium "
+                    "(scripts/install-browser.sh); or set CHROMIUM_PATH")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class PageProblems(list):
+    """Console errors (CSP violations among them) and JavaScript exceptions."""
+
+
+@pytest.fixture()
+def page(browser) -> Iterator:
+    """A fresh browser context per test: its own sessionStorage, so its own conversation."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    new_page = context.new_page()
+    problems = PageProblems()
+    new_page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    new_page.on("pageerror", lambda exc: problems.append(str(exc)))
+    new_page.problems = problems
+    yield new_page
+    context.close()

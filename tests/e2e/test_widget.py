@@ -1,0 +1,183 @@
+"""The chat widget in a real browser (Debian's chromium, driven by Playwright).
+
+The page is served by the web app; the widget talks to the real Rasa server
+(socket.io) and action server started by conftest.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from assistant.clinic import load_clinic
+from assistant.knowledge import PROJECT_ROOT
+from tests.e2e.conftest import running_bot, running_web
+
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+XSS_STRINGS = ['<img src=x onerror="window.__xss=1">', "<script>window.__xss=1</script>"]
+
+
+def open_chat(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Questions? Chat with us").click()
+    expect(page.locator(".sij-bot").first).to_be_visible()
+
+
+def ask(page: Page, text: str) -> None:
+    bots_before = page.locator(".sij-bot").count()
+    page.get_by_label("Your question").fill(text)
+    page.get_by_label("Your question").press("Enter")
+    expect(page.locator(".sij-bot")).not_to_have_count(bots_before)
+    expect(page.locator(".sij-typing")).to_be_hidden()
+
+
+def last_bot(page: Page):
+    """The latest bot message, pinned (a plain ``.last`` would move on with the chat)."""
+    return page.locator(".sij-bot").nth(page.locator(".sij-bot").count() - 1)
+
+
+def test_page_shows_article_and_greeting_with_disclaimer(web: str, page: Page) -> None:
+    page.goto(web)
+    title = "Sacroiliac Joint Dysfunction Treatment Options"
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.locator("article p", has_text="Many patients that email or call our office")).to_have_count(1)
+    launcher = page.get_by_role("button", name="Questions? Chat with us")
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    launcher.click()
+    greeting = page.locator(".sij-bot").first
+    expect(greeting).to_contain_text("automated assistant")
+    expect(greeting).to_contain_text("not medical advice")
+    expect(greeting).to_contain_text("911")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_label("Your question")).to_be_focused()
+    assert page.problems == [], page.problems  # no CSP violation, no script error
+
+
+def test_two_answers_show_quote_and_citation_then_a_button_starts_booking(web: str, page: Page) -> None:
+    open_chat(page, web)
+    ask(page, "Is fusion surgery really my only option?")
+    answer = last_bot(page)
+    expect(answer.locator("blockquote.sij-quote").first).to_be_visible()
+    expect(answer.locator(".sij-cite").first).to_contain_text("Source:")
+    # the quoted passage is verbatim article text
+    article_text = re.sub(r"\s+", " ", page.locator("article").inner_text())
+    quote = answer.locator("blockquote.sij-quote").first.inner_text().strip()
+    assert re.sub(r"\s+", " ", quote) in article_text
+
+    ask(page, "what is prolotherapy?")
+    answer = last_bot(page)
+    expect(answer).to_contain_text("Prolotherapy")
+    expect(answer.locator("blockquote.sij-quote").first).to_be_visible()
+    expect(answer.locator(".sij-cite").first).to_contain_text("Source:")
+    # a study from the article's reference list, numbered as in the article
+    expect(page.locator(".sij-cite", has_text=re.compile(r"\[\d+\] \w")).first).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "widget-answer.png"))
+
+    bots = page.locator(".sij-bot").count()
+    answer.get_by_role("button", name="Book a consultation").click()
+    expect(page.locator(".sij-user").last).to_have_text(re.compile("Book a consultation"))
+    expect(page.locator(".sij-bot")).not_to_have_count(bots)
+    expect(page.locator(".sij-bot").last).to_contain_text("What is your full name?")
+    # buttons of earlier messages are retired once the visitor moved on
+    expect(answer.get_by_role("button", name="Book a consultation")).to_be_disabled()
+    assert page.problems == [], page.problems
+
+
+def test_history_survives_reload_and_start_over_begins_again(web: str, page: Page) -> None:
+    open_chat(page, web)
+    ask(page, "what is the SI joint?")
+    count = page.locator(".sij-msg").count()
+    page.reload()
+    expect(page.get_by_role("dialog")).to_be_visible()  # stays open
+    expect(page.locator(".sij-msg")).to_have_count(count)
+    expect(page.locator(".sij-user").last).to_contain_text("what is the SI joint?")
+    # the same conversation continues on the server: "start over" gives a new one
+    ask(page, "what is PRP?")
+    expect(last_bot(page).locator("blockquote.sij-quote").first).to_be_visible()
+    page.get_by_role("button", name="Start over").click()
+    expect(page.locator(".sij-user")).to_have_count(0)
+    expect(page.locator(".sij-bot")).to_have_count(1)
+    expect(page.locator(".sij-bot").first).to_contain_text("not medical advice")
+
+
+@pytest.mark.parametrize("hostile", XSS_STRINGS)
+def test_markup_in_messages_is_shown_as_text(web: str, page: Page, hostile: str) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_chat(page, web)
+    ask(page, hostile)
+    expect(page.locator(".sij-user").last).to_have_text(f"You said: {hostile}")
+    assert page.locator(".sij-log img, .sij-log script").count() == 0
+    assert page.evaluate("window.__xss") is None
+    page.reload()  # history is re-rendered from storage: still text
+    expect(page.locator(".sij-user").last).to_have_text(f"You said: {hostile}")
+    assert page.locator(".sij-log img, .sij-log script").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
+
+
+def test_content_security_policy_forbids_inline_script(web: str, page: Page) -> None:
+    response = page.goto(web)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    page.evaluate("""() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__inline = 1';
+        document.body.appendChild(s);
+    }""")
+    assert page.evaluate("window.__inline") is None
+
+
+def test_phone_screen_and_keyboard_only(web: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(web)
+        # keyboard alone: skip link, then the launcher is reachable with Tab
+        launcher = page.get_by_role("button", name="Questions? Chat with us")
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if launcher.evaluate("el => el === document.activeElement"):
+                break
+        expect(launcher).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator(".sij-bot").first).to_be_visible()
+        box = page.get_by_role("dialog").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+        expect(page.get_by_label("Your question")).to_be_focused()
+        page.keyboard.type("what is prolotherapy?")
+        page.keyboard.press("Enter")
+        expect(page.locator(".sij-quote").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_be_hidden()
+        expect(launcher).to_be_focused()
+    finally:
+        context.close()
+
+
+def test_offline_message_with_phones_then_reconnects(tmp_path: Path, browser) -> None:
+    with running_bot(tmp_path / "bot") as bot, running_web(bot.url, tmp_path) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            open_chat(page, url)
+            bot.stop_rasa()
+            status = page.get_by_role("status").filter(has_text="offline")
+            expect(status).to_be_visible(timeout=30_000)
+            for office in load_clinic().offices:
+                expect(status).to_contain_text(office.phone)
+            # a question typed while offline is kept, not lost
+            page.get_by_label("Your question").fill("what is PRP?")
+            page.get_by_label("Your question").press("Enter")
+            expect(page.get_by_label("Your question")).to_have_value("what is PRP?")
+            bot.start_rasa()
+            expect(status).to_be_hidden(timeout=60_000)
+            page.get_by_label("Your question").press("Enter")
+            expect(page.locator(".sij-quote").first).to_be_visible()
+        finally:
+            context.close()

@@ -1,0 +1,29 @@
+"""The clinic-facing web app: the article page with the chat widget.
+
+A small Flask app served by waitress (``python -m webapp``) next to the Rasa
+server and the action server. The widget in the page talks to Rasa's socket.io
+channel directly; this app only serves pages, the widget's files and the
+clinic's public contact facts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from webapp.security import add_security_headers
+from webapp.settings import Settings
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config["SETTINGS"] = Settings.from_env()
+    app.config.update(overrides or {})
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+
+    from webapp.site import site
+
+    app.register_blueprint(site)
+    app.after_request(add_security_headers)
+    return app
