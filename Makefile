@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser data validate train run test lint eval compare lock clean migrate
+.PHONY: help install browser staff-user purge data validate train run test lint eval compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
@@ -19,6 +19,8 @@ help:
 	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
 	@echo "make compare  compare NLU pipelines on the held-out questions"
 	@echo "make migrate  create/upgrade the project's tables, deliver queued bookings"
+	@echo "make staff-user NAME=alice ROLE=admin   create a staff console account"
+	@echo "make purge DAYS=365   delete conversations older than N days"
 
 install:
 	@./scripts/install.sh
@@ -59,6 +61,15 @@ compare: validate
 
 migrate: install
 	@$(PY) -m assistant.store
+
+# make staff-user NAME=alice ROLE=admin   (asks for the password)
+staff-user: install
+	@test -n "$(NAME)" || { echo "usage: make staff-user NAME=<username> [ROLE=staff|admin]"; exit 2; }
+	@$(PY) -m webapp.staff.cli create-user "$(NAME)" --role "$(or $(ROLE),staff)"
+
+# make purge DAYS=365   (default RETENTION_DAYS or 365)
+purge: install
+	@$(PY) -m assistant.retention $(if $(DAYS),--days $(DAYS),)
 
 lock: install
 	@./scripts/lock.sh

@@ -16,7 +16,21 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import Boolean, Column, DateTime, Enum, Integer, String, Text, create_engine, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
@@ -63,6 +77,103 @@ class BookingRequest(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     # Set once staff have been emailed; rows with NULL are retried.
     notified_at = Column(DateTime)
+
+
+class StaffRole(str, enum.Enum):
+    staff = "staff"  # read, tag, label, change booking status
+    admin = "admin"  # also export, delete, audit log, user accounts
+
+
+class StaffUser(Base):
+    """A clinic staff account for the console. No default account exists."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), unique=True, nullable=False)
+    password_hash = Column(String(255), nullable=False)  # argon2id
+    role = Column(Enum(StaffRole, name="staff_role", native_enum=False, length=16), nullable=False,
+                  default=StaffRole.staff)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_login_at = Column(DateTime)
+
+
+class LoginAttempt(Base):
+    """Every console sign-in attempt; recent failures throttle further tries."""
+
+    __tablename__ = "login_attempts"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, index=True)
+    remote_addr = Column(String(64), nullable=False, index=True)
+    succeeded = Column(Boolean, nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class ConversationReview(Base):
+    """Staff's tags, note and reviewed mark on one conversation (tracker sender id)."""
+
+    __tablename__ = "conversation_reviews"
+
+    conversation_id = Column(String(255), primary_key=True)
+    tags = Column(Text, nullable=False, default="")  # comma-separated, from REVIEW_TAGS
+    note = Column(Text, nullable=False, default="")
+    reviewed_at = Column(DateTime)
+    reviewed_by = Column(String(64))
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+NEW_FAQ_NEEDED = "__new_faq__"
+
+
+class LabelledExample(Base):
+    """A visitor message with the FAQ staff say it should have matched.
+
+    ``faq_id`` is an FAQ id or NEW_FAQ_NEEDED. The retraining workflow imports
+    these as phrasings; one label per message (relabelling replaces it).
+    """
+
+    __tablename__ = "labelled_examples"
+    __table_args__ = (UniqueConstraint("event_id", name="uq_labelled_examples_event"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    event_id = Column(Integer, nullable=False)
+    text = Column(Text, nullable=False)
+    predicted_faq = Column(String(64))
+    faq_id = Column(String(64), nullable=False)
+    labelled_by = Column(String(64), nullable=False)
+    labelled_at = Column(DateTime, nullable=False, default=utcnow)
+    imported_at = Column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who viewed, exported, changed or deleted what, and when."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    username = Column(String(64), nullable=False)
+    action = Column(String(32), nullable=False)
+    target = Column(String(255), nullable=False, default="")
+    detail = Column(Text, nullable=False, default="")
+
+
+# Rasa's SQL tracker store table, read (never created) by the staff console.
+# Kept out of Base so Alembic leaves it to Rasa.
+tracker_metadata = MetaData()
+tracker_events = Table(
+    "events", tracker_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
 
 
 def database_url() -> str:

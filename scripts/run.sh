@@ -21,7 +21,8 @@ trap 'kill "$ACTIONS_PID" "$WEB_PID" 2>/dev/null || true' EXIT INT TERM
 cat <<MSG
 Starting the bot: REST and socket.io on http://localhost:$RASA_PORT, actions on :$ACTION_PORT.
 When "Rasa server is up and running" appears, open http://localhost:$WEB_PORT/ and
-click "Questions? Chat with us" in the corner, or try:
+click "Questions? Chat with us" in the corner. Staff console: http://localhost:$WEB_PORT/staff
+(first account: make staff-user NAME=<you> ROLE=admin). Or try:
   curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "is fusion my only option?"}'
 MSG

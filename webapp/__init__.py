@@ -1,9 +1,9 @@
-"""The clinic-facing web app: the article page with the chat widget.
+"""The web app: the article page with the chat widget, and the staff console.
 
 A small Flask app served by waitress (``python -m webapp``) next to the Rasa
 server and the action server. The widget in the page talks to Rasa's socket.io
-channel directly; this app only serves pages, the widget's files and the
-clinic's public contact facts.
+channel directly; this app serves pages, the widget's files, the clinic's
+public contact facts and, under /staff, the console for signed-in staff.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_wtf import CSRFProtect
 
 from webapp.security import add_security_headers
 from webapp.settings import Settings
@@ -23,7 +24,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
 
     from webapp.site import site
+    from webapp.staff import staff
+    from webapp.staff.auth import init_auth
 
+    init_auth(app)
+    CSRFProtect(app)
     app.register_blueprint(site)
+    app.register_blueprint(staff)
     app.after_request(add_security_headers)
     return app

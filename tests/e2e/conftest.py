@@ -165,10 +165,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @contextlib.contextmanager
-def running_web(rasa_url: str, workdir: Path) -> Iterator[str]:
+def running_web(rasa_url: str, workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "WEB_HOST": "127.0.0.1",
-           "WEB_PORT": str(port), "RASA_PUBLIC_URL": rasa_url}
+           "WEB_PORT": str(port), "RASA_PUBLIC_URL": rasa_url,
+           "STAFF_SECRET_FILE": str(workdir / "secret_key"), **(extra_env or {})}
     log = workdir / "web.log"
     proc = subprocess.Popen([sys.executable, "-m", "webapp"], cwd=PROJECT_ROOT, env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
@@ -194,8 +195,10 @@ def web(bot: Bot, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's sync API runs an event loop in this thread while
+    it is open, and later tests that call asyncio.run() need it closed."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

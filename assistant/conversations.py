@@ -1,0 +1,212 @@
+"""Conversations as staff see them, read from Rasa's SQL tracker store.
+
+There is no second copy: the summaries, flags and transcripts are computed
+from the ``events`` table each time. Flags come from the machine-readable
+``custom.kind`` every bot reply carries (actions/replies.py), not from prose.
+Volumes are a clinic's (hundreds of conversations a day), so filtering runs in
+Python over the rows a date range selects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Connection
+
+from assistant.store import tracker_events
+
+# flag -> the reply kinds that raise it
+FLAGS: dict[str, str] = {
+    "fallback": "Fallback / low confidence",
+    "clarify": "Clarifying question",
+    "urgent": "Urgent (red flag)",
+    "booking": "Booking made",
+    "handoff": "Handoff asked",
+}
+_SYSTEM_SENDERS = {"startup-check", "restart-check"}
+
+
+def _load(data: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(data or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _when(timestamp: float | None) -> datetime | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class Turn:
+    """One visitor message or bot message in a transcript."""
+
+    event_id: int
+    speaker: str  # "visitor" or "bot"
+    at: datetime | None
+    text: str
+    intent: str | None = None
+    confidence: float | None = None
+    predicted_faq: str | None = None
+    faq_confidence: float | None = None
+    kind: str | None = None
+    custom: dict[str, Any] = field(default_factory=dict)
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Conversation:
+    id: str
+    started_at: datetime | None
+    last_at: datetime | None
+    turns: list[Turn]
+
+    @property
+    def visitor_turns(self) -> list[Turn]:
+        return [t for t in self.turns if t.speaker == "visitor" and not t.text.startswith("/")]
+
+    @property
+    def first_question(self) -> str:
+        visitor = self.visitor_turns
+        return visitor[0].text if visitor else ""
+
+    @property
+    def topics(self) -> list[str]:
+        seen: list[str] = []
+        for turn in self.turns:
+            topic = turn.custom.get("topic") if turn.kind == "answer" else None
+            if isinstance(topic, str) and topic not in seen:
+                seen.append(topic)
+        return seen
+
+    @property
+    def flags(self) -> set[str]:
+        flags: set[str] = set()
+        for turn in self.turns:
+            if turn.kind in {"fallback", "clarify", "urgent", "handoff"}:
+                flags.add(turn.kind)
+            if turn.kind == "booking" and turn.custom.get("booking_reference"):
+                flags.add("booking")
+        return flags
+
+    @property
+    def unanswered(self) -> list[Turn]:
+        """Visitor messages followed by a fallback reply."""
+        result: list[Turn] = []
+        last_visitor: Turn | None = None
+        for turn in self.turns:
+            if turn.speaker == "visitor":
+                last_visitor = turn
+            elif turn.kind == "fallback" and last_visitor is not None and last_visitor not in result:
+                result.append(last_visitor)
+        return result
+
+    def mentions(self, needle: str) -> bool:
+        needle = needle.casefold()
+        return any(needle in t.text.casefold() for t in self.visitor_turns)
+
+
+def _turn(row: Any) -> Turn | None:
+    data = _load(row.data)
+    if row.type_name == "user":
+        parse = data.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        selector = ((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        faq = selector.get("intent_response_key")
+        return Turn(row.id, "visitor", _when(row.timestamp), str(data.get("text") or ""),
+                    intent=intent.get("name"), confidence=intent.get("confidence"),
+                    predicted_faq=faq.split("/", 1)[1] if isinstance(faq, str) and "/" in faq else None,
+                    faq_confidence=selector.get("confidence"))
+    if row.type_name == "bot":
+        extra = data.get("data") or {}
+        custom = extra.get("custom") if isinstance(extra.get("custom"), dict) else {}
+        return Turn(row.id, "bot", _when(row.timestamp), str(data.get("text") or ""),
+                    kind=custom.get("kind"), custom=custom, buttons=extra.get("buttons") or [])
+    return None
+
+
+def _build(sender_id: str, rows: Iterable[Any]) -> Conversation:
+    turns: list[Turn] = []
+    first = last = None
+    for row in rows:
+        first = first if first is not None else row.timestamp
+        last = row.timestamp
+        turn = _turn(row)
+        if turn is not None:
+            turns.append(turn)
+    return Conversation(sender_id, _when(first), _when(last), turns)
+
+
+def load_conversations(connection: Connection, since: datetime | None = None,
+                       until: datetime | None = None) -> list[Conversation]:
+    """Conversations with at least one visitor message, newest first.
+
+    ``since``/``until`` (naive UTC) select conversations by their start time.
+    """
+    starts = (select(tracker_events.c.sender_id, func.min(tracker_events.c.timestamp).label("start"))
+              .group_by(tracker_events.c.sender_id))
+    if since is not None:
+        starts = starts.having(func.min(tracker_events.c.timestamp) >= since.replace(
+            tzinfo=timezone.utc).timestamp())
+    if until is not None:
+        starts = starts.having(func.min(tracker_events.c.timestamp) < until.replace(
+            tzinfo=timezone.utc).timestamp())
+    senders = [r.sender_id for r in connection.execute(starts) if r.sender_id not in _SYSTEM_SENDERS]
+    conversations: list[Conversation] = []
+    for chunk_start in range(0, len(senders), 500):
+        chunk = senders[chunk_start:chunk_start + 500]
+        rows = connection.execute(
+            select(tracker_events).where(tracker_events.c.sender_id.in_(chunk),
+                                         tracker_events.c.type_name.in_(["user", "bot"]))
+            .order_by(tracker_events.c.sender_id, tracker_events.c.id)
+        ).all()
+        by_sender: dict[str, list[Any]] = {}
+        for row in rows:
+            by_sender.setdefault(row.sender_id, []).append(row)
+        conversations += [_build(sender, by_sender[sender]) for sender in chunk if sender in by_sender]
+    conversations = [c for c in conversations if c.visitor_turns]
+    conversations.sort(key=lambda c: c.started_at or datetime.min, reverse=True)
+    return conversations
+
+
+def load_conversation(connection: Connection, conversation_id: str) -> Conversation | None:
+    rows = connection.execute(
+        select(tracker_events).where(tracker_events.c.sender_id == conversation_id)
+        .order_by(tracker_events.c.id)
+    ).all()
+    return _build(conversation_id, rows) if rows else None
+
+
+def filter_conversations(conversations: list[Conversation], flag: str | None = None,
+                         search: str | None = None) -> list[Conversation]:
+    result = conversations
+    if flag:
+        result = [c for c in result if flag in c.flags]
+    if search:
+        result = [c for c in result if c.mentions(search)]
+    return result
+
+
+def delete_events(connection: Connection, conversation_ids: list[str]) -> int:
+    """Remove conversations from the tracker store; returns the number of events deleted."""
+    if not conversation_ids:
+        return 0
+    query = delete(tracker_events).where(tracker_events.c.sender_id.in_(conversation_ids))
+    result = connection.execute(query)
+    return result.rowcount or 0
+
+
+def conversations_older_than(connection: Connection, cutoff: datetime) -> list[str]:
+    """Conversations whose latest event is before ``cutoff`` (naive UTC)."""
+    last = (select(tracker_events.c.sender_id)
+            .group_by(tracker_events.c.sender_id)
+            .having(func.max(tracker_events.c.timestamp) < cutoff.replace(tzinfo=timezone.utc).timestamp()))
+    return [r.sender_id for r in connection.execute(last)]

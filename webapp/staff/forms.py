@@ -1,0 +1,47 @@
+"""Console forms (Flask-WTF: every POST carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from assistant.store import BookingStatus
+
+REVIEW_TAGS = ("wrong answer", "missing FAQ", "follow up", "good answer")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    next = HiddenField()
+
+
+class ReviewForm(FlaskForm):
+    tags = SelectMultipleField("Tags", choices=[(t, t) for t in REVIEW_TAGS],
+                               widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    note = TextAreaField("Note", validators=[Length(max=5000)])
+    reviewed = BooleanField("Reviewed")
+
+
+class LabelForm(FlaskForm):
+    event_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    faq_id = SelectField("Right FAQ", validators=[DataRequired()])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Status", choices=[(s.value, s.value) for s in BookingStatus])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

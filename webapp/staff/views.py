@@ -1,0 +1,314 @@
+"""Staff console pages. Every route but /staff/login requires a signed-in account."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from assistant.conversations import FLAGS, filter_conversations, load_conversation, load_conversations
+from assistant.faq import faq_index
+from assistant.knowledge import PROJECT_ROOT
+from assistant.overview import overview
+from assistant.retention import delete_conversations
+from assistant.store import (
+    NEW_FAQ_NEEDED,
+    AuditEntry,
+    BookingRequest,
+    BookingStatus,
+    ConversationReview,
+    LabelledExample,
+    get_engine,
+    utcnow,
+)
+from assistant.store import session as db_session
+from webapp.staff import audit
+from webapp.staff.auth import admin_required, check_credentials, enforce_idle_timeout, throttled
+from webapp.staff.forms import ConfirmForm, LabelForm, LoginForm, ReviewForm, StatusForm
+
+staff = Blueprint("staff", __name__, url_prefix="/staff")
+PAGE_SIZE = 25
+CHART_JS_DIST = PROJECT_ROOT / "node_modules" / "chart.js" / "dist"
+
+
+@staff.before_request
+def _require_login() -> Any:
+    if request.endpoint in {"staff.login"}:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("staff.login", next=request.path))
+    return enforce_idle_timeout()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to paths inside the console (no open redirects)."""
+    if target and target.startswith("/staff") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for("staff.conversations")
+
+
+@staff.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        if throttled(username):
+            return render_template("staff/login.html", form=form,
+                                   error="Too many failed attempts. Please wait 15 minutes."), 429
+        identity = check_credentials(username, form.password.data)
+        if identity is None:
+            return render_template("staff/login.html", form=form,
+                                   error="Wrong username or password."), 401
+        login_user(identity)
+        session.permanent = True
+        session["seen"] = time.time()
+        audit.record("login")
+        return redirect(_safe_next(form.next.data))
+    return render_template("staff/login.html", form=form, error=None)
+
+
+@staff.post("/logout")
+@login_required
+def logout() -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    audit.record("logout")
+    logout_user()
+    return redirect(url_for("staff.login"))
+
+
+@staff.get("/")
+def index() -> Any:
+    return redirect(url_for("staff.conversations"))
+
+
+def _date_arg(name: str) -> datetime | None:
+    value = request.args.get(name, "")
+    try:
+        return datetime.strptime(value, "%Y-%m-%d") if value else None
+    except ValueError:
+        return None
+
+
+@staff.get("/conversations")
+def conversations() -> str:
+    since, until = _date_arg("from"), _date_arg("to")
+    flag = request.args.get("flag") if request.args.get("flag") in FLAGS else None
+    query = request.args.get("q", "")[:200]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with get_engine().connect() as connection:
+        found = load_conversations(connection, since, until + timedelta(days=1) if until else None)
+    found = filter_conversations(found, flag, query.strip() or None)
+    with db_session() as db:
+        reviews = {r.conversation_id: r for r in db.execute(select(ConversationReview)).scalars()}
+    pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
+    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    return render_template("staff/conversations.html", conversations=shown, total=len(found),
+                           page=page, pages=pages, flags=FLAGS, reviews=reviews,
+                           filters={"from": request.args.get("from", ""), "to": request.args.get("to", ""),
+                                    "flag": flag or "", "q": query})
+
+
+def _faq_choices() -> list[tuple[str, str]]:
+    return [(NEW_FAQ_NEEDED, "New FAQ needed")] + [
+        (faq.id, faq.title) for faq in sorted(faq_index().values(), key=lambda f: f.title)]
+
+
+@staff.get("/conversations/<conversation_id>")
+def transcript(conversation_id: str) -> str:
+    with get_engine().connect() as connection:
+        conversation = load_conversation(connection, conversation_id)
+    if conversation is None:
+        abort(404)
+    audit.record("view_conversation", conversation_id)
+    with db_session() as db:
+        review = db.get(ConversationReview, conversation_id)
+        labels = {lab.event_id: lab for lab in db.execute(
+            select(LabelledExample).where(LabelledExample.conversation_id == conversation_id)).scalars()}
+        bookings = db.execute(select(BookingRequest).where(
+            BookingRequest.conversation_id == conversation_id)).scalars().all()
+    form = ReviewForm(tags=review.tags.split(",") if review and review.tags else [],
+                      note=review.note if review else "", reviewed=bool(review and review.reviewed_at))
+    label_form = LabelForm()
+    label_form.faq_id.choices = _faq_choices()
+    return render_template("staff/transcript.html", conversation=conversation, form=form,
+                           review=review, labels=labels, label_form=label_form,
+                           faq_titles={f.id: f.title for f in faq_index().values()} | {
+                               NEW_FAQ_NEEDED: "New FAQ needed"},
+                           bookings=bookings, delete_form=ConfirmForm())
+
+
+@staff.post("/conversations/<conversation_id>/review")
+def review(conversation_id: str) -> Any:
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with db_session() as db:
+        row = (db.get(ConversationReview, conversation_id)
+               or ConversationReview(conversation_id=conversation_id))
+        row.tags = ",".join(form.tags.data or [])
+        row.note = form.note.data or ""
+        if form.reviewed.data and row.reviewed_at is None:
+            row.reviewed_at, row.reviewed_by = utcnow(), current_user.username
+        elif not form.reviewed.data:
+            row.reviewed_at = row.reviewed_by = None
+        db.add(row)
+    audit.record("review", conversation_id, row.tags)
+    flash("Review saved.")
+    return redirect(url_for("staff.transcript", conversation_id=conversation_id))
+
+
+@staff.post("/conversations/<conversation_id>/label")
+def label(conversation_id: str) -> Any:
+    form = LabelForm()
+    form.faq_id.choices = _faq_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    with get_engine().connect() as connection:
+        conversation = load_conversation(connection, conversation_id)
+    turn = next((t for t in (conversation.turns if conversation else [])
+                 if t.event_id == form.event_id.data and t.speaker == "visitor"), None)
+    if turn is None:
+        abort(404)
+    with db_session() as db:
+        row = db.execute(select(LabelledExample).where(
+            LabelledExample.event_id == turn.event_id)).scalar_one_or_none() or LabelledExample(
+            conversation_id=conversation_id, event_id=turn.event_id)
+        row.text, row.predicted_faq, row.faq_id = turn.text, turn.predicted_faq, form.faq_id.data
+        row.labelled_by, row.labelled_at, row.imported_at = current_user.username, utcnow(), None
+        db.add(row)
+    audit.record("label", conversation_id, f"event {turn.event_id} -> {form.faq_id.data}")
+    flash("Label saved: the retraining workflow will pick it up.")
+    return redirect(url_for("staff.transcript", conversation_id=conversation_id, _anchor=f"e{turn.event_id}"))
+
+
+@staff.post("/conversations/<conversation_id>/delete")
+@admin_required
+def delete(conversation_id: str) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    counts = delete_conversations([conversation_id])
+    audit.record("delete_conversation", conversation_id, str(counts))
+    flash(f"Conversation deleted ({counts['events']} events, {counts['bookings']} booking requests).")
+    return redirect(url_for("staff.conversations"))
+
+
+@staff.get("/bookings")
+def bookings() -> str:
+    status = request.args.get("status")
+    with db_session() as db:
+        query = select(BookingRequest).order_by(BookingRequest.created_at.desc())
+        if status in {s.value for s in BookingStatus}:
+            query = query.where(BookingRequest.status == BookingStatus(status))
+        rows = db.execute(query.limit(500)).scalars().all()
+    return render_template("staff/bookings.html", bookings=rows, statuses=[s.value for s in BookingStatus],
+                           current=status or "", status_form=StatusForm)
+
+
+@staff.post("/bookings/<int:booking_id>/status")
+def booking_status(booking_id: int) -> Any:
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with db_session() as db:
+        booking = db.get(BookingRequest, booking_id)
+        if booking is None:
+            abort(404)
+        booking.status = BookingStatus(form.status.data)
+        reference = booking.reference
+    audit.record("booking_status", reference, form.status.data)
+    flash(f"{reference} is now {form.status.data}.")
+    return redirect(url_for("staff.bookings"))
+
+
+@staff.get("/overview")
+def overview_page() -> str:
+    today = utcnow().date()
+    since = datetime.combine(today - timedelta(days=29), datetime.min.time())
+    with get_engine().connect() as connection:
+        found = load_conversations(connection, since)
+    with db_session() as db:
+        booked = db.execute(select(BookingRequest.created_at).where(
+            BookingRequest.created_at >= since)).scalars().all()
+    numbers = overview(found, [b.date() for b in booked], today)
+    titles = {f.id: f.title for f in faq_index().values()}
+    chart_data = {"days": numbers.days, "conversations": numbers.conversations_per_day,
+                  "bookings": numbers.bookings_per_day, "answered": numbers.answered,
+                  "fallback": numbers.fallback,
+                  "topics": [[titles.get(t, t), n] for t, n in numbers.top_topics]}
+    return render_template("staff/overview.html", numbers=numbers, chart_data=chart_data,
+                           titles=titles)
+
+
+@staff.get("/vendor/chart.umd.min.js")
+def chart_js() -> Response:
+    return send_from_directory(CHART_JS_DIST, "chart.umd.min.js", max_age=3600)
+
+
+def _csv_cell(value: object) -> str:
+    """Visitor text is untrusted: keep spreadsheet formulas from running on open."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+def _csv_response(name: str, header: list[str], rows: list[list[object]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@staff.get("/export/conversations.csv")
+@admin_required
+def export_conversations() -> Response:
+    with get_engine().connect() as connection:
+        found = load_conversations(connection, _date_arg("from"), _date_arg("to"))
+    audit.record("export", "conversations", f"{len(found)} conversations")
+    return _csv_response("conversations.csv",
+                         ["conversation_id", "started_at_utc", "visitor_messages", "first_question", "topics",
+                          "flags"],
+                         [[c.id, c.started_at, len(c.visitor_turns), c.first_question, " ".join(c.topics),
+                           " ".join(sorted(c.flags))] for c in found])
+
+
+@staff.get("/export/bookings.csv")
+@admin_required
+def export_bookings() -> Response:
+    with db_session() as db:
+        rows = db.execute(select(BookingRequest).order_by(BookingRequest.created_at)).scalars().all()
+        data = [[b.reference, b.created_at, b.status.value, b.full_name, b.phone, b.email, b.office,
+                 b.preferred_times, b.problem, b.conversation_id] for b in rows]
+    audit.record("export", "bookings", f"{len(data)} booking requests")
+    return _csv_response("bookings.csv",
+                         ["reference", "created_at_utc", "status", "full_name", "phone", "email", "office",
+                          "preferred_times", "problem", "conversation_id"], data)
+
+
+@staff.get("/audit")
+@admin_required
+def audit_log() -> str:
+    with db_session() as db:
+        entries = db.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).scalars().all()
+    return render_template("staff/audit.html", entries=entries)

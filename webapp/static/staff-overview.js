@@ -1,0 +1,33 @@
+/* Charts of the staff overview (Chart.js); the numbers come as JSON in the page. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("overview-data").textContent);
+  if (!window.Chart) { return; }
+  new window.Chart(document.getElementById("chart-days"), {
+    type: "bar",
+    data: {
+      labels: data.days,
+      datasets: [
+        { label: "Conversations", data: data.conversations, backgroundColor: "#0b4f8a" },
+        { label: "Booking requests", data: data.bookings, backgroundColor: "#f2a900" }
+      ]
+    },
+    options: { animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+  });
+  new window.Chart(document.getElementById("chart-share"), {
+    type: "doughnut",
+    data: {
+      labels: ["Answered", "Fallback"],
+      datasets: [{ data: [data.answered, data.fallback], backgroundColor: ["#1e6b2e", "#a4161a"] }]
+    },
+    options: { animation: false }
+  });
+  new window.Chart(document.getElementById("chart-topics"), {
+    type: "bar",
+    data: {
+      labels: data.topics.map(function (t) { return t[0]; }),
+      datasets: [{ label: "Answers", data: data.topics.map(function (t) { return t[1]; }), backgroundColor: "#0b4f8a" }]
+    },
+    options: { animation: false, indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
+  });
+})();
