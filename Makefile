@@ -10,13 +10,15 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge data validate train run test lint eval compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels data validate train run test lint eval compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
 	@echo "make test     install if needed, lint, train if needed, run every test"
 	@echo "make train    validate the FAQ source and train (skipped when nothing changed)"
 	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
+	@echo "make faq-new ID=x   add an FAQ template;  make retrain   validate, train, evaluate, serve if the bars hold"
+	@echo "make rollback serve the previous model;  make import-labels   staff labels -> FAQ phrasings"
 	@echo "make compare  compare NLU pipelines on the held-out questions"
 	@echo "make migrate  create/upgrade the project's tables, deliver queued bookings"
 	@echo "make staff-user NAME=alice ROLE=admin   create a staff console account"
@@ -37,8 +39,27 @@ validate: data
 train: validate
 	@./scripts/train.sh
 
-run: train
+# Trains only when there is no model yet; after changing FAQs, `make retrain`.
+run: install
+	@if ls models/*.tar.gz >/dev/null 2>&1; then $(PY) -m assistant.retrain --status; \
+	 else $(MAKE) --no-print-directory train; fi
 	@./scripts/run.sh
+
+# Validate, train a candidate (cached components reused), evaluate, serve it only if the bars hold.
+retrain: validate
+	@$(PY) -m assistant.retrain
+
+rollback: install
+	@$(PY) -m assistant.retrain --rollback
+
+# make faq-new ID=knee_pain [GROUP=condition]   (appends a commented template)
+faq-new: install
+	@test -n "$(ID)" || { echo "usage: make faq-new ID=<faq_id> [GROUP=<file name in data/faq>]"; exit 2; }
+	@$(PY) -m assistant.scaffold "$(ID)" $(if $(GROUP),--group $(GROUP),)
+
+# Staff labels from the console -> FAQ phrasings (prints the diff for review)
+import-labels: install
+	@$(PY) -m assistant.import_labels
 
 lint: install
 	@$(BIN)/ruff check .

@@ -100,7 +100,7 @@ def _read_file(path: Path, report: ValidationReport) -> list[tuple[Any, Path]]:
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"))
     except Exception as exc:  # ruamel raises many error types; report them all
-        report.add(str(path.relative_to(PROJECT_ROOT)), f"not valid YAML: {exc}")
+        report.add(_where(path, None), f"not valid YAML: {exc}")
         return []
     if not isinstance(doc, dict) or not isinstance(doc.get("faqs"), list):
         report.add(_where(path, doc), "expected a mapping with a 'faqs:' list")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
+# The clinic's article: the default source of quotes, citations and the web page.
+MAIN_ARTICLE = "sacroiliac-joint-dysfunction-treatment-options"
 
 # A reference line looks like "17 Hoffman MD, Agnish V. Functional outcome ...".
 _REFERENCE_LINE = re.compile(r"^(\d{1,3})\s+(\S.*)$")
@@ -81,7 +83,7 @@ def _load(path: Path) -> Article:
 @cache
 def load_articles(directory: Path = KNOWLEDGE_DIR) -> tuple[Article, ...]:
     """All ``*.txt`` knowledge texts, the clinic's main article first."""
-    paths = sorted(directory.glob("*.txt"))
+    paths = sorted(directory.glob("*.txt"), key=lambda p: (p.stem != MAIN_ARTICLE, p.name))
     return tuple(_load(p) for p in paths)
 
 

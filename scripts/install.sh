@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP="$VENV/.lock-$(cat requirements.lock package-lock.json | sha256sum | cut -c1-16)"
 
-if [ -f "$STAMP" ]; then
+if [ -f "$STAMP" ] && [ -d node_modules/socket.io-client ] && [ -d node_modules/chart.js ]; then
   exit 0
 fi
 

@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
 start=$(date +%s)
+# Model names carry the hash of the data they were trained on (assistant/retrain.py).
+NAME="$(date -u +%Y%m%d-%H%M%S)-$(.venv/bin/python -m assistant.retrain --hash)"
 if ! .venv/bin/rasa train --domain domain.yml --config config.yml \
-    --data data/nlu data/rules data/generated --out models "$@" > var/train.log 2>&1; then
+    --data data/nlu data/rules data/generated --out models --fixed-model-name "$NAME" "$@" \
+    > var/train.log 2>&1; then
   tail -40 var/train.log
   echo "training failed (full log: var/train.log)"
   exit 1

@@ -32,8 +32,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def latest_model() -> str:
-    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+def latest_model(root: Path = PROJECT_ROOT) -> str:
+    models = sorted((root / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)
     if not models:
         pytest.fail("no trained model in models/: `make test` trains one first")
     return str(models[-1])
@@ -99,7 +99,7 @@ def _wait_until_ready(bot: Bot, processes: list[subprocess.Popen], logs: list[Pa
 
 
 @contextlib.contextmanager
-def running_bot(workdir: Path, with_actions: bool = True) -> Iterator[Bot]:
+def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_ROOT) -> Iterator[Bot]:
     rasa_port, action_port = free_port(), free_port()
     db_path = workdir / "rasa.db"
     migrate(f"sqlite:///{db_path}")
@@ -108,11 +108,11 @@ def running_bot(workdir: Path, with_actions: bool = True) -> Iterator[Bot]:
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db_path}\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
+    env = {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
            "DATABASE_URL": f"sqlite:///{db_path}", "BOOKING_OUTBOX": str(workdir / "outbox.jsonl")}
     commands = {
-        "rasa": [str(BIN / "rasa"), "run", "--model", latest_model(), "--port", str(rasa_port),
+        "rasa": [str(BIN / "rasa"), "run", "--model", latest_model(root), "--port", str(rasa_port),
                  "--credentials", "credentials.yml", "--endpoints", str(endpoints),
                  "--cors", "*"],
     }
@@ -123,7 +123,7 @@ def running_bot(workdir: Path, with_actions: bool = True) -> Iterator[Bot]:
 
     def start(name: str) -> subprocess.Popen:
         log = (workdir / f"{name}.log").open("a")
-        return subprocess.Popen(commands[name], cwd=PROJECT_ROOT, env=env, stdout=log,
+        return subprocess.Popen(commands[name], cwd=root, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
 
     processes = {name: start(name) for name in commands}

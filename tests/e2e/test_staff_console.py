@@ -85,7 +85,7 @@ def sign_in(client, username: str = "alice", password: str = PASSWORD):
 def staff_urls(chats: dict[str, str]) -> list[str]:
     return ["/staff/", "/staff/conversations", f"/staff/conversations/{chats['answer']}",
             "/staff/bookings", "/staff/audit", "/staff/overview", "/staff/export/conversations.csv",
-            "/staff/export/bookings.csv", "/staff/vendor/chart.umd.min.js"]
+            "/staff/export/bookings.csv", "/staff/vendor/chart.umd.min.js", "/staff/users"]
 
 
 def test_every_staff_page_needs_a_session(client, chats) -> None:
@@ -203,8 +203,24 @@ def test_overview_and_csv_export(client, chats) -> None:
     assert ("conversations",) in exports and ("bookings",) in exports
 
 
+def test_admin_manages_accounts(client) -> None:
+    sign_in(client)
+    token = csrf(client, "/staff/users")
+    assert client.post("/staff/users", data={"username": "temp", "password": "short", "role": "staff",
+                                             "csrf_token": token}).status_code == 200  # refused: too short
+    assert client.post("/staff/users", data={"username": "temp", "password": PASSWORD, "role": "staff",
+                                             "csrf_token": token}).status_code == 302
+    with sqlite3.connect(console_env_db(client)) as db:
+        (user_id, role, active), = db.execute("select id, role, active from staff_users where username = 'temp'")
+    assert (role, active) == ("staff", 1)
+    assert client.post(f"/staff/users/{user_id}/deactivate", data={"csrf_token": token}).status_code == 302
+    other = client.application.test_client()
+    assert sign_in(other, "temp").status_code == 401  # a deactivated account cannot sign in
+
+
 def test_staff_role_cannot_see_audit_export_or_delete(client, chats) -> None:
     sign_in(client, "sam")
+    assert client.get("/staff/users").status_code == 403
     assert client.get("/staff/conversations").status_code == 200
     assert client.get("/staff/overview").status_code == 200
     assert client.get("/staff/audit").status_code == 403

@@ -43,5 +43,12 @@ class StatusForm(FlaskForm):
     status = SelectField("Status", choices=[(s.value, s.value) for s in BookingStatus])
 
 
+class NewUserForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password (12+ characters)",
+                             validators=[DataRequired(), Length(min=12, max=256)])
+    role = SelectField("Role", choices=[("staff", "staff"), ("admin", "admin")])
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""

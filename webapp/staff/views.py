@@ -36,13 +36,16 @@ from assistant.store import (
     BookingStatus,
     ConversationReview,
     LabelledExample,
+    StaffRole,
+    StaffUser,
     get_engine,
     utcnow,
 )
 from assistant.store import session as db_session
 from webapp.staff import audit
 from webapp.staff.auth import admin_required, check_credentials, enforce_idle_timeout, throttled
-from webapp.staff.forms import ConfirmForm, LabelForm, LoginForm, ReviewForm, StatusForm
+from webapp.staff.cli import create_user
+from webapp.staff.forms import ConfirmForm, LabelForm, LoginForm, NewUserForm, ReviewForm, StatusForm
 
 staff = Blueprint("staff", __name__, url_prefix="/staff")
 PAGE_SIZE = 25
@@ -304,6 +307,39 @@ def export_bookings() -> Response:
     return _csv_response("bookings.csv",
                          ["reference", "created_at_utc", "status", "full_name", "phone", "email", "office",
                           "preferred_times", "problem", "conversation_id"], data)
+
+
+@staff.route("/users", methods=["GET", "POST"])
+@admin_required
+def users() -> Any:
+    form = NewUserForm()
+    if form.validate_on_submit():
+        create_user(form.username.data.strip(), form.password.data, StaffRole(form.role.data))
+        audit.record("create_user", form.username.data.strip(), form.role.data)
+        flash(f"Account {form.username.data.strip()} is ready.")
+        return redirect(url_for("staff.users"))
+    with db_session() as db:
+        accounts = db.execute(select(StaffUser).order_by(StaffUser.username)).scalars().all()
+    return render_template("staff/users.html", form=form, accounts=accounts, confirm=ConfirmForm())
+
+
+@staff.post("/users/<int:user_id>/deactivate")
+@admin_required
+def deactivate_user(user_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if str(user_id) == current_user.id:
+        flash("You cannot deactivate your own account.")
+        return redirect(url_for("staff.users"))
+    with db_session() as db:
+        account = db.get(StaffUser, user_id)
+        if account is None:
+            abort(404)
+        account.active = False
+        name = account.username
+    audit.record("deactivate_user", name)
+    flash(f"Account {name} deactivated.")
+    return redirect(url_for("staff.users"))
 
 
 @staff.get("/audit")

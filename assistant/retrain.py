@@ -1,0 +1,177 @@
+"""``make retrain`` and ``make rollback``: gated model updates.
+
+``make retrain`` (after ``make validate``) trains a candidate model into
+``var/candidates/`` (Rasa reuses cached components from ``.rasa/cache``, so
+only what the change touches is retrained), evaluates it on the held-out
+questions, writes a report under ``reports/<model>/`` and compares it with the
+served model. Only if every bar holds is the candidate moved into ``models/``,
+where ``make run`` serves the newest model; otherwise the served model stays
+and the reason is printed. Model names carry the hash of the data they were
+trained on; ``models/registry.json`` records each model's scores.
+
+``make rollback`` retires the newest model to ``models/retired/`` so the one
+before it is served again (after restarting ``make run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from assistant.knowledge import PROJECT_ROOT
+
+MODELS = PROJECT_ROOT / "models"
+RETIRED = MODELS / "retired"
+CANDIDATES = PROJECT_ROOT / "var" / "candidates"
+REPORTS = PROJECT_ROOT / "reports"
+REGISTRY = MODELS / "registry.json"
+# Everything a model depends on; a change to any of these makes a new model.
+TRAINING_INPUTS = ("data/faq", "data/knowledge", "data/nlu", "data/rules", "data/safety",
+                   "data/clinic.yml", "domain.yml", "config.yml", "assistant/nlu_components.py")
+
+
+def data_hash(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def served_models() -> list[Path]:
+    """Models in models/, oldest first (Rasa serves the newest)."""
+    return sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)
+
+
+def load_registry() -> dict[str, Any]:
+    return json.loads(REGISTRY.read_text()) if REGISTRY.exists() else {}
+
+
+def save_registry(registry: dict[str, Any]) -> None:
+    REGISTRY.write_text(json.dumps(registry, indent=2, sort_keys=True))
+
+
+def train_candidate(name: str) -> tuple[Path, float]:
+    CANDIDATES.mkdir(parents=True, exist_ok=True)
+    log = PROJECT_ROOT / "var" / "retrain.log"
+    started = time.monotonic()
+    command = [str(Path(sys.executable).parent / "rasa"), "train", "--domain", "domain.yml",
+               "--config", "config.yml", "--data", "data/nlu", "data/rules", "data/generated",
+               "--out", str(CANDIDATES), "--fixed-model-name", name]
+    with log.open("w") as handle:
+        result = subprocess.run(command, cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
+                                check=False)
+    if result.returncode != 0:
+        print(log.read_text()[-3000:])
+        raise SystemExit(f"training failed (full log: {log})")
+    return CANDIDATES / f"{name}.tar.gz", time.monotonic() - started
+
+
+def missed_bars(summary: dict[str, Any]) -> list[str]:
+    from assistant.evaluate import BARS
+
+    return [f"{group} {summary['scores'].get(group, 0.0):.1%} is below the bar of {bar:.0%}"
+            for group, bar in BARS.items() if summary["scores"].get(group, 0.0) < bar]
+
+
+def retrain(force: bool = False) -> int:
+    # Rasa and TensorFlow load only here: --hash and --status stay quick.
+    from assistant.evaluate import check_heldout_is_unseen, evaluate, load_heldout, summarise
+    from assistant.faq import load_faqs
+    from assistant.report import write_report
+
+    current = data_hash()
+    served = served_models()
+    if served and current in served[-1].name and not force:
+        print(f"the served model {served[-1].name} was trained on this data; nothing to do")
+        return 0
+    leaked = check_heldout_is_unseen(load_heldout())
+    if leaked:
+        print(f"held-out questions are also training phrasings, so the evaluation would flatter: {leaked}")
+        return 1
+    name = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{current}"
+    print(f"training candidate {name} ...", flush=True)
+    candidate, seconds = train_candidate(name)
+    print(f"training took {seconds:.0f} s")
+    outcomes = evaluate(str(candidate))
+    summary = summarise(outcomes)
+    registry = load_registry()
+    previous = registry.get(served[-1].name) if served else None
+    report, terminal = write_report(REPORTS / name, outcomes, summary,
+                                    previous.get("summary") if previous else None,
+                                    faq_ids=[faq.id for faq in load_faqs()])
+    print(terminal)
+    print(f"\nfull report: {report.relative_to(PROJECT_ROOT)}")
+    missed = missed_bars(summary)
+    if missed:
+        print("\nNOT promoted, the served model stays: " + "; ".join(missed))
+        print(f"the candidate is kept for inspection in {candidate.relative_to(PROJECT_ROOT)}")
+        return 1
+    target = MODELS / candidate.name
+    shutil.move(str(candidate), target)
+    registry[target.name] = {"data_hash": current, "trained_at": name[:15],
+                             "training_seconds": round(seconds),
+                             "summary": {k: summary[k] for k in ("scores", "per_topic", "bars_met")}}
+    save_registry(registry)
+    print(f"\npromoted: {target.relative_to(PROJECT_ROOT)} is now the served model "
+          "(restart `make run` to load it)")
+    return 0
+
+
+def rollback() -> int:
+    served = served_models()
+    if len(served) < 2:
+        print("nothing to roll back to: models/ holds fewer than two models")
+        return 1
+    RETIRED.mkdir(exist_ok=True)
+    newest = served[-1]
+    shutil.move(str(newest), RETIRED / newest.name)
+    print(f"retired {newest.name}; now served: {served[-2].name} (restart `make run` to load it)")
+    if data_hash() not in served[-2].name:
+        print("note: the data has changed since that model was trained; `make retrain` would train it again")
+    return 0
+
+
+def status() -> int:
+    """What `make run` will serve, and whether the data has moved on since."""
+    served = served_models()
+    if not served:
+        print("no model in models/ yet")
+        return 1
+    print(f"serving {served[-1].name}")
+    if data_hash() not in served[-1].name:
+        print("the FAQ data or config changed since this model was trained: run `make retrain` "
+              "to train, evaluate and (if the bars hold) serve a new one")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--rollback", action="store_true", help="serve the previous model again")
+    action.add_argument("--status", action="store_true", help="which model is served, is it current")
+    action.add_argument("--hash", action="store_true", help="print the training data hash")
+    parser.add_argument("--force", action="store_true", help="train even if the data has not changed")
+    args = parser.parse_args(argv)
+    if args.hash:
+        print(data_hash())
+        return 0
+    if args.status:
+        return status()
+    return rollback() if args.rollback else retrain(args.force)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
