@@ -47,7 +47,7 @@ run: install
 
 # Validate, train a candidate (cached components reused), evaluate, serve it only if the bars hold.
 retrain: validate
-	@$(PY) -m assistant.retrain
+	@$(PY) -m assistant.retrain $(ARGS)
 
 rollback: install
 	@$(PY) -m assistant.retrain --rollback

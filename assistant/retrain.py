@@ -1,8 +1,9 @@
 """``make retrain`` and ``make rollback``: gated model updates.
 
 ``make retrain`` (after ``make validate``) trains a candidate model into
-``var/candidates/`` (Rasa reuses cached components from ``.rasa/cache``, so
-only what the change touches is retrained), evaluates it on the held-out
+``var/candidates/``: fine-tuning the served model when only phrasings or
+answers changed, from scratch when an FAQ was added (Rasa reuses cached
+components from ``.rasa/cache`` either way), evaluates it on the held-out
 questions, writes a report under ``reports/<model>/`` and compares it with the
 served model. Only if every bar holds is the candidate moved into ``models/``,
 where ``make run`` serves the newest model; otherwise the served model stays
@@ -62,20 +63,39 @@ def save_registry(registry: dict[str, Any]) -> None:
     REGISTRY.write_text(json.dumps(registry, indent=2, sort_keys=True))
 
 
-def train_candidate(name: str) -> tuple[Path, float]:
+FINETUNE_EPOCH_FRACTION = 0.3
+
+
+def train_candidate(name: str, finetune: Path | None = None) -> tuple[Path, float, str]:
+    """Train into var/candidates; returns the model, seconds and how it was trained.
+
+    With ``finetune`` (the served model), Rasa continues training it for 30 % of
+    the configured epochs. That is only allowed when no FAQ (label) was added
+    or removed, e.g. after `make import-labels`; otherwise Rasa refuses at once
+    and a full training follows.
+    """
     CANDIDATES.mkdir(parents=True, exist_ok=True)
     log = PROJECT_ROOT / "var" / "retrain.log"
-    started = time.monotonic()
     command = [str(Path(sys.executable).parent / "rasa"), "train", "--domain", "domain.yml",
                "--config", "config.yml", "--data", "data/nlu", "data/rules", "data/generated",
                "--out", str(CANDIDATES), "--fixed-model-name", name]
-    with log.open("w") as handle:
-        result = subprocess.run(command, cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                                check=False)
-    if result.returncode != 0:
+    attempts = [("fine-tuned", [*command, "--finetune", str(finetune),
+                                "--epoch-fraction", str(FINETUNE_EPOCH_FRACTION)])] if finetune else []
+    attempts.append(("full training", command))
+    for how, arguments in attempts:
+        started = time.monotonic()
+        with log.open("w") as handle:
+            result = subprocess.run(arguments, cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
+                                    check=False)
+        if result.returncode == 0:
+            return CANDIDATES / f"{name}.tar.gz", time.monotonic() - started, how
+        if how == "fine-tuned" and "Cannot finetune" in log.read_text():
+            print("fine-tuning is not possible (an FAQ was added or removed, or the config changed): "
+                  "training from scratch", flush=True)
+            continue
         print(log.read_text()[-3000:])
         raise SystemExit(f"training failed (full log: {log})")
-    return CANDIDATES / f"{name}.tar.gz", time.monotonic() - started
+    raise SystemExit("training failed")
 
 
 def missed_bars(summary: dict[str, Any]) -> list[str]:
@@ -85,7 +105,7 @@ def missed_bars(summary: dict[str, Any]) -> list[str]:
             for group, bar in BARS.items() if summary["scores"].get(group, 0.0) < bar]
 
 
-def retrain(force: bool = False) -> int:
+def retrain(force: bool = False, full: bool = False) -> int:
     # Rasa and TensorFlow load only here: --hash and --status stay quick.
     from assistant.evaluate import check_heldout_is_unseen, evaluate, load_heldout, summarise
     from assistant.faq import load_faqs
@@ -102,8 +122,8 @@ def retrain(force: bool = False) -> int:
         return 1
     name = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{current}"
     print(f"training candidate {name} ...", flush=True)
-    candidate, seconds = train_candidate(name)
-    print(f"training took {seconds:.0f} s")
+    candidate, seconds, how = train_candidate(name, None if full or not served else served[-1])
+    print(f"training took {seconds:.0f} s ({how})")
     outcomes = evaluate(str(candidate))
     summary = summarise(outcomes)
     registry = load_registry()
@@ -121,7 +141,7 @@ def retrain(force: bool = False) -> int:
     target = MODELS / candidate.name
     shutil.move(str(candidate), target)
     registry[target.name] = {"data_hash": current, "trained_at": name[:15],
-                             "training_seconds": round(seconds),
+                             "training_seconds": round(seconds), "training": how,
                              "summary": {k: summary[k] for k in ("scores", "per_topic", "bars_met")}}
     save_registry(registry)
     print(f"\npromoted: {target.relative_to(PROJECT_ROOT)} is now the served model "
@@ -164,13 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--status", action="store_true", help="which model is served, is it current")
     action.add_argument("--hash", action="store_true", help="print the training data hash")
     parser.add_argument("--force", action="store_true", help="train even if the data has not changed")
+    parser.add_argument("--full", action="store_true", help="train from scratch, never fine-tune")
     args = parser.parse_args(argv)
     if args.hash:
         print(data_hash())
         return 0
     if args.status:
         return status()
-    return rollback() if args.rollback else retrain(args.force)
+    return rollback() if args.rollback else retrain(args.force, args.full)
 
 
 if __name__ == "__main__":

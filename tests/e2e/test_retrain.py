@@ -88,7 +88,8 @@ def test_new_faq_from_scaffold_to_a_sourced_answer(tmp_path: Path) -> None:
     retrained = make(root, "retrain")
     output = retrained.stdout + retrained.stderr
     assert retrained.returncode == 0, output[-4000:]
-    assert "promoted" in output and re.search(r"training took \d+ s", output)
+    assert "promoted" in output and re.search(r"training took \d+ s \(full training\)", output)
+    assert "fine-tuning is not possible" in output  # a new FAQ is a new label: trained from scratch
     # the held-out set has no question for the new FAQ yet: the report says so
     assert "no held-out questions: demo_parking" in output
     report = next((root / "reports").glob("*/report.md"))

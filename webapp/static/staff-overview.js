@@ -20,7 +20,7 @@
       labels: ["Answered", "Fallback"],
       datasets: [{ data: [data.answered, data.fallback], backgroundColor: ["#1e6b2e", "#a4161a"] }]
     },
-    options: { animation: false }
+    options: { animation: false, aspectRatio: 1.6 }
   });
   new window.Chart(document.getElementById("chart-topics"), {
     type: "bar",
