@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels data validate train run test lint eval compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench-retrain data validate train run test lint eval compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
@@ -56,6 +56,10 @@ rollback: install
 faq-new: install
 	@test -n "$(ID)" || { echo "usage: make faq-new ID=<faq_id> [GROUP=<file name in data/faq>]"; exit 2; }
 	@$(PY) -m assistant.scaffold "$(ID)" $(if $(GROUP),--group $(GROUP),)
+
+# Seconds for `make retrain` after new phrasings (fine-tune) and after a new FAQ (full), on a copy
+bench-retrain: validate
+	@$(PY) -m assistant.bench_retrain
 
 # Staff labels from the console -> FAQ phrasings (prints the diff for review)
 import-labels: install

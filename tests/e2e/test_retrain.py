@@ -14,54 +14,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.bench_retrain import NEW_FAQ, NOTICE, copy_project
 from tests.e2e.conftest import running_bot
-
-FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "knowledge" / "retraining-test-notice.txt"
-COPIED = ["actions", "assistant", "data", "migrations", "scripts", "tests/eval", "Makefile", "alembic.ini",
-          "config.yml", "domain.yml", "endpoints.yml", "credentials.yml", "requirements.lock",
-          "package.json", "package-lock.json"]
-LINKED = [".venv", ".rasa"]  # the environment and Rasa's training cache (never node_modules: npm ci empties it)
-
-PHRASINGS = [
-    "where do I park", "where can I park at the demonstration office", "is there parking",
-    "parking garage location", "is parking free", "how much does parking cost",
-    "which garage should I use when I visit", "blue garage", "can I park behind the building",
-    "where should I leave my car", "is there a car park near the office", "do you have free parking",
-    "parking information please", "how many hours of free parking",
-]
-FILLED = """\
-  - id: demo_parking
-    title: Parking at the demonstration office
-    answer: >-
-      The notice says parking is in the blue garage behind the building, and the first two hours
-      are free.
-    sources:
-      - quote: "Parking for the demonstration office is in the blue garage behind the building, and the first two hours are free."
-        ref: 1
-        article: retraining-test-notice
-    book: false
-    phrasings:
-""" + "".join(f'      - "{p}"\n' for p in PHRASINGS)
-
-
-def copy_project(target: Path) -> Path:
-    for name in COPIED:
-        source = PROJECT_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "generated"))
-        else:
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    for name in LINKED:
-        if (PROJECT_ROOT / name).exists():
-            (target / name).symlink_to(PROJECT_ROOT / name)
-    (target / "var").mkdir()
-    (target / "var" / "spacy").symlink_to(PROJECT_ROOT / "var" / "spacy")
-    (target / "models").mkdir()
-    for model in sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)[-1:]:
-        shutil.copy2(model, target / "models" / model.name)  # the model served before the change
-    return target
 
 
 def make(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -72,7 +26,7 @@ def make(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_new_faq_from_scaffold_to_a_sourced_answer(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
-    shutil.copy(FIXTURE, root / "data" / "knowledge" / FIXTURE.name)
+    shutil.copy(NOTICE, root / "data" / "knowledge" / NOTICE.name)
 
     scaffolded = make(root, "faq-new", "ID=demo_parking", "GROUP=visiting")
     assert scaffolded.returncode == 0, scaffolded.stderr
@@ -84,7 +38,7 @@ def test_new_faq_from_scaffold_to_a_sourced_answer(tmp_path: Path) -> None:
     assert refused.returncode != 0
     assert re.search(r"data/faq/visiting\.yml:\d+: demo_parking: quote is not verbatim", refused.stdout + refused.stderr)
 
-    (root / "data" / "faq" / "visiting.yml").write_text("faqs:\n" + FILLED)
+    (root / "data" / "faq" / "visiting.yml").write_text(NEW_FAQ)
     retrained = make(root, "retrain")
     output = retrained.stdout + retrained.stderr
     assert retrained.returncode == 0, output[-4000:]

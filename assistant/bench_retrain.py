@@ -1,0 +1,124 @@
+"""``make bench-retrain``: how long `make retrain` takes for two kinds of change.
+
+On a throw-away copy of the project (the working tree and its models are not
+touched), starting from the newest model in models/:
+
+1. three new phrasings for an existing FAQ (what `make import-labels` does):
+   the served model is fine-tuned;
+2. a new FAQ citing a new knowledge text: Rasa refuses to fine-tune (new
+   label) and the candidate is trained from scratch.
+
+Prints the training time, how it was trained, the in-scope score and whether
+the candidate was promoted. Run it on an idle machine: it measures seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from assistant.faq import load_faqs
+from assistant.import_labels import append_phrasings
+from assistant.knowledge import PROJECT_ROOT
+
+COPIED = ["actions", "assistant", "data", "migrations", "scripts", "tests/eval", "Makefile", "alembic.ini",
+          "config.yml", "domain.yml", "endpoints.yml", "credentials.yml", "requirements.lock",
+          "package.json", "package-lock.json"]
+# The environment and Rasa's training cache are shared; node_modules is not
+# (npm ci in the copy would empty it).
+LINKED = [".venv", ".rasa", "node_modules"]
+NEW_PHRASINGS = ["is prp made from my own blood", "prp injection what is it exactly",
+                 "platelet rich plasma explained simply"]
+NOTICE = PROJECT_ROOT / "tests" / "fixtures" / "knowledge" / "retraining-test-notice.txt"
+PARKING_PHRASINGS = [
+    "where do I park", "where can I park at the demonstration office", "is there parking",
+    "parking garage location", "is parking free", "how much does parking cost",
+    "which garage should I use when I visit", "blue garage", "can I park behind the building",
+    "where should I leave my car", "is there a car park near the office", "do you have free parking",
+    "parking information please", "how many hours of free parking",
+]
+# A new FAQ citing the test notice (tests/fixtures/knowledge), used here and by tests/e2e/test_retrain.py.
+NEW_FAQ = """\
+faqs:
+  - id: demo_parking
+    title: Parking at the demonstration office
+    answer: >-
+      The notice says parking is in the blue garage behind the building, and the first two hours
+      are free.
+    sources:
+      - quote: >-
+          Parking for the demonstration office is in the blue garage behind the building, and the
+          first two hours are free.
+        ref: 1
+        article: retraining-test-notice
+    book: false
+    phrasings:
+""" + "".join(f'      - "{p}"\n' for p in PARKING_PHRASINGS)
+
+
+def copy_project(target: Path, link_node_modules: bool = False) -> Path:
+    """A copy that trains and serves on its own, sharing the environment and cache."""
+    for name in COPIED:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "generated"))
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    for name in LINKED:
+        if name == "node_modules" and not link_node_modules:
+            continue
+        if (PROJECT_ROOT / name).exists():
+            (target / name).symlink_to(PROJECT_ROOT / name)
+    (target / "var").mkdir()
+    (target / "var" / "spacy").symlink_to(PROJECT_ROOT / "var" / "spacy")
+    (target / "models").mkdir()
+    newest = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)[-1:]
+    for model in newest:
+        shutil.copy2(model, target / "models" / model.name)
+    return target
+
+
+def retrain(root: Path) -> str:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    steps = [[sys.executable, "-m", "assistant.validate"], [sys.executable, "-m", "assistant.build"],
+             [sys.executable, "-m", "assistant.retrain"]]
+    output = ""
+    for step in steps:
+        result = subprocess.run(step, cwd=root, env=env, text=True, capture_output=True, check=False)
+        output += result.stdout + result.stderr
+    return output
+
+
+def summary(label: str, output: str) -> str:
+    took = re.search(r"training took (\d+) s \(([^)]+)\)", output)
+    score = re.search(r"in_scope: ([\d.]+%)", output)
+    promoted = "promoted" if "\npromoted:" in output else "NOT promoted"
+    if not took:
+        return f"{label}: failed\n{output[-2000:]}"
+    in_scope = score.group(1) if score else "?"
+    return f"{label}: {took.group(1)} s ({took.group(2)}), in-scope {in_scope}, {promoted}"
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_project(Path(tmp) / "phrasings", link_node_modules=True)
+        faqs = load_faqs(root / "data" / "faq", root / "data" / "knowledge")
+        prp = next(f for f in faqs if f.id == "prp_what")
+        append_phrasings(Path(prp.location.rsplit(":", 1)[0]), {"prp_what": NEW_PHRASINGS})
+        print(summary("3 new phrasings for an existing FAQ", retrain(root)), flush=True)
+
+        root = copy_project(Path(tmp) / "new-faq", link_node_modules=True)
+        shutil.copy(NOTICE, root / "data" / "knowledge" / NOTICE.name)
+        (root / "data" / "faq" / "visiting.yml").write_text(NEW_FAQ)
+        print(summary("1 new FAQ", retrain(root)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
