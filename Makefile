@@ -10,13 +10,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench-retrain data validate train run test lint eval compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench-retrain data validate train run test lint eval eval-safety compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
 	@echo "make test     install if needed, lint, train if needed, run every test"
 	@echo "make train    validate the FAQ source and train (skipped when nothing changed)"
 	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
+	@echo "make eval-safety   red-flag recall and false alarms (development and sealed sets)"
 	@echo "make faq-new ID=x   add an FAQ template;  make retrain   validate, train, evaluate, serve if the bars hold"
 	@echo "make rollback serve the previous model;  make import-labels   staff labels -> FAQ phrasings"
 	@echo "make compare  compare NLU pipelines on the held-out questions"
@@ -80,6 +81,10 @@ test: lint train browser
 
 eval: train
 	@$(PY) -m assistant.evaluate $(ARGS)
+
+# Red-flag recall and false alarms: development set (ARGS=--show) and the sealed set (numbers only)
+eval-safety: install
+	@$(PY) -m assistant.evaluate_safety $(ARGS)
 
 compare: validate
 	@$(PY) -m assistant.compare

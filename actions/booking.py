@@ -198,10 +198,20 @@ class ActionCancelBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if not booking_open(tracker):
+            # "never mind" or "stop" with nothing open: no booking to talk about.
+            send(dispatcher, "smalltalk", "No problem. If there's anything else you'd like to know "
+                 "about the SI joint, just ask.")
+            return []
         send(dispatcher, "booking", "OK, I've cancelled the booking request; nothing was sent. "
              "Feel free to keep asking questions.", status="cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None),
                 *(SlotSet(slot, None) for slot in FORM_SLOTS)]
+
+
+def booking_open(tracker: Tracker) -> bool:
+    """The form is running, or its answers wait at the summary to be sent."""
+    return tracker.active_loop_name == "booking_form" or any(tracker.get_slot(s) for s in FORM_SLOTS)
 
 
 def form_from(tracker: Tracker) -> bookings.BookingForm | None:

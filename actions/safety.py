@@ -9,29 +9,57 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import send
 from assistant.clinic import load_clinic
-from assistant.triage import EMPTY, MAX_MESSAGE_CHARS, TOO_LONG, RedFlag, triage
+from assistant.triage import (
+    EMPTY,
+    MAX_MESSAGE_CHARS,
+    OVERDOSE,
+    TOO_LONG,
+    RedFlag,
+    advice_for,
+    flags_by_id,
+    input_problem,
+    numbers_for,
+    red_flags,
+)
 
 
 def urgent_text(flags: tuple[RedFlag, ...]) -> str:
-    """Crisis line first for self-harm, then 911 / ER for physical red flags."""
+    """Crisis line first for self-harm, then 911 / ER, each sign named in plain words."""
     clinic = load_clinic()
+    ids = {flag.id for flag in flags}
     lines = []
-    if any(flag.advice == "crisis" for flag in flags):
+    if advice_for(flags) == "crisis":
         lines.append(
-            f"If you are thinking about harming yourself, please call or text {clinic.crisis_line} "
-            f"(Suicide & Crisis Lifeline) right now, or call {clinic.emergency_number} if you are "
-            "in immediate danger. You don't have to go through this alone."
+            f"I'm really sorry you're going through this. If you are thinking about suicide or "
+            f"harming yourself, or someone you know is, please call or text {clinic.crisis_line} "
+            f"(Suicide & Crisis Lifeline) now, or call {clinic.emergency_number} if anyone is in "
+            "immediate danger. You don't have to go through this alone."
         )
     emergency = [flag.label for flag in flags if flag.advice == "emergency"]
     if emergency or not flags:
-        signs = ", ".join(emergency) or "a possible emergency"
+        signs = "; ".join(emergency) or "a possible emergency"
         lines.append(
             f"What you describe ({signs}) can be a sign of a medical emergency. "
             f"Please call {clinic.emergency_number} or go to the nearest emergency room now; "
             "don't wait for an appointment or for this chat."
         )
+    if OVERDOSE in ids and advice_for(flags) != "crisis":
+        lines.append(f"If the pills were taken on purpose, also call or text {clinic.crisis_line}.")
     lines.append("When you are safe, I'm happy to answer questions about the SI joint.")
     return "\n\n".join(lines)
+
+
+def flags_of(tracker: Tracker) -> tuple[RedFlag, ...]:
+    """The flags the NLU pipeline found (rules and classifier), from the parse data.
+
+    Only when a parse has no triage (an ``/urgent_symptom`` payload) are the
+    rules run here; the classifier stays in the Rasa server.
+    """
+    message = tracker.latest_message or {}
+    found = (message.get("triage") or {}).get("flags")
+    if found:
+        return flags_by_id(found)
+    return red_flags(message.get("text") or "")
 
 
 class ActionUrgentCare(Action):
@@ -40,11 +68,10 @@ class ActionUrgentCare(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        result = triage(tracker.latest_message.get("text"))
-        crisis = result.advice == "crisis"
-        send(dispatcher, "urgent", urgent_text(result.flags),
-             flags=[flag.id for flag in result.flags],
-             call=load_clinic().crisis_line if crisis else load_clinic().emergency_number)
+        flags = flags_of(tracker)
+        numbers = numbers_for(flags)
+        send(dispatcher, "urgent", urgent_text(flags), flags=[flag.id for flag in flags],
+             call=numbers[0], numbers=numbers)
         return []
 
 
@@ -54,7 +81,7 @@ class ActionUnusableInput(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        kind = triage(tracker.latest_message.get("text")).kind
+        kind = input_problem(tracker.latest_message.get("text"))
         if kind == EMPTY:
             text = "I didn't get any text. Please type your question about the SI joint."
         elif kind == TOO_LONG:

@@ -1,4 +1,4 @@
-"""Custom Rasa NLU component: rule-based triage placed last in the pipeline.
+"""Custom Rasa NLU component: triage (rules and the red-flag classifier), last in the pipeline.
 
 It overrides whatever the classifiers predicted when a message shows a
 red-flag symptom (intent ``urgent_symptom``) or cannot be answered as text
@@ -20,6 +20,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from assistant.red_flag_model import load_model
 from assistant.triage import DIAGNOSIS, URGENT, triage
 
 URGENT_INTENT = "urgent_symptom"
@@ -38,11 +39,15 @@ class TriageOverride(GraphComponent, IntentClassifier):
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> TriageOverride:
+        load_model()  # train or load the red-flag classifier now, not on the first visitor
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             result = triage(message.get(TEXT))
+            # Every parse carries the triage, so the staff console can show the
+            # urgency score of a message that did not raise the alarm.
+            message.set("triage", result.as_dict(), add_to_output=True)
             if result.kind is None:
                 continue
             name = {URGENT: URGENT_INTENT, DIAGNOSIS: OUT_OF_SCOPE_INTENT}.get(result.kind, UNUSABLE_INTENT)
@@ -50,6 +55,4 @@ class TriageOverride(GraphComponent, IntentClassifier):
             message.data[INTENT] = override
             ranking = [r for r in message.data.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
             message.data[INTENT_RANKING_KEY] = [override, *ranking]
-            message.set("triage", {"kind": result.kind, "flags": [f.id for f in result.flags]},
-                        add_to_output=True)
         return messages

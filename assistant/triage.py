@@ -1,9 +1,11 @@
 """Checks that run on every visitor message before any FAQ matching.
 
-Red flags are matched with rules, not learned: recall must not depend on how
-well a classifier generalises, and a rule can be read and reviewed by a
-clinician. The same function runs inside the NLU pipeline (to route the turn)
-and in the action server (to pick the message), so both always agree.
+Red flags are found in two layers. The rules (``data/safety/red_flags.yml``)
+are precise and can be read and reviewed by a clinician; the learned layer
+(:mod:`assistant.red_flag_model`) catches what people in distress write in
+words no rule foresaw. Either one is enough to send the visitor to urgent care.
+The check runs once, inside the NLU pipeline; the action server reads its
+result from the parse data, so routing and the message always agree.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from assistant.clinic import load_clinic
 from assistant.knowledge import PROJECT_ROOT
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
@@ -23,12 +26,14 @@ RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 # Longer messages are refused politely: nobody types a question that long, and
 # matching a novel-length paste against every FAQ wastes the server's time.
 MAX_MESSAGE_CHARS = 2000
+MODEL_MAX_CHARS = 20_000
 
 URGENT = "urgent"
 DIAGNOSIS = "diagnosis"
 EMPTY = "empty"
 TOO_LONG = "too_long"
 NO_WORDS = "no_words"
+OVERDOSE = "overdose"
 
 
 # Requests to diagnose the visitor or read their scans: declined by rule, since
@@ -41,15 +46,29 @@ _DIAGNOSIS_REQUESTS = tuple(re.compile(p) for p in (
 ))
 
 
+_SENTENCES = re.compile(r"(?<=[.?!])\s+|\n")
+
+
 @dataclass(frozen=True)
 class RedFlag:
     id: str
     label: str
     advice: str  # "emergency" or "crisis"
     patterns: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: str) -> bool:
-        return any(p.search(text) for p in self.patterns)
+        """A pattern matches in a sentence that no ``unless`` pattern covers.
+
+        ``unless`` keeps a rule quiet on a sentence that asks about a symptom
+        ("can SI problems cause bladder issues?") or tells an old story ("a
+        car accident in 2015"); the learned layer still reads the message.
+        """
+        for sentence in _SENTENCES.split(text):
+            if any(p.search(sentence) for p in self.patterns) \
+                    and not any(u.search(sentence) for u in self.unless):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -58,23 +77,50 @@ class Triage:
 
     kind: str | None  # URGENT, DIAGNOSIS, EMPTY, TOO_LONG, NO_WORDS or None
     flags: tuple[RedFlag, ...] = ()
+    score: float | None = None  # the learned layer's urgency score, when it ran
+    by: tuple[str, ...] = ()     # which layers raised the alarm: "rules", "model"
 
     @property
     def advice(self) -> str | None:
-        if not self.flags:
-            return None
-        return "crisis" if any(f.advice == "crisis" for f in self.flags) else "emergency"
+        return advice_for(self.flags)
+
+    def as_dict(self) -> dict[str, object]:
+        """What the NLU pipeline passes on to the action server and the logs."""
+        return {"kind": self.kind, "flags": [f.id for f in self.flags], "advice": self.advice,
+                "score": None if self.score is None else round(self.score, 3), "by": list(self.by)}
+
+
+def advice_for(flags: tuple[RedFlag, ...]) -> str | None:
+    if not flags:
+        return None
+    return "crisis" if any(f.advice == "crisis" for f in flags) else "emergency"
+
+
+def numbers_for(flags: tuple[RedFlag, ...]) -> list[str]:
+    """Every number the urgent reply offers, the one to call first at the front.
+
+    An overdose may have been taken on purpose, so its reply gives the crisis
+    line after 911; a crisis reply gives 911 for immediate danger.
+    """
+    clinic = load_clinic()
+    if advice_for(flags) == "crisis":
+        return [clinic.crisis_line, clinic.emergency_number]
+    if any(flag.id == OVERDOSE for flag in flags):
+        return [clinic.emergency_number, clinic.crisis_line]
+    return [clinic.emergency_number]
 
 
 @lru_cache(maxsize=4)
 def load_red_flags(path: Path = RED_FLAGS_FILE) -> tuple[RedFlag, ...]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    shared = data.get("unless") or {}
     return tuple(
         RedFlag(
             id=item["id"],
             label=item["label"],
             advice=item["advice"],
             patterns=tuple(re.compile(p) for p in item["patterns"]),
+            unless=tuple(re.compile(p) for name in item.get("unless") or [] for p in shared[name]),
         )
         for item in data["flags"]
     )
@@ -88,31 +134,63 @@ def normalise(text: str) -> str:
 
 
 def red_flags(text: str) -> tuple[RedFlag, ...]:
+    """The rules layer alone."""
     norm = normalise(text)
     return tuple(flag for flag in load_red_flags() if flag.matches(norm))
 
 
-def triage(text: str | None) -> Triage:
+def flags_by_id(ids: list[str] | tuple[str, ...]) -> tuple[RedFlag, ...]:
+    known = {flag.id: flag for flag in load_red_flags()}
+    return tuple(known[i] for i in ids if i in known)
+
+
+def in_file_order(flags: tuple[RedFlag, ...]) -> tuple[RedFlag, ...]:
+    """Flags in the order of the rules file, so replies read the same every time."""
+    return tuple(flag for flag in load_red_flags() if flag in flags)
+
+
+def triage(text: str | None, use_model: bool = True) -> Triage:
     """Classify a raw visitor message; urgent signs win over everything else.
 
-    A red flag buried in a 20,000-character paste still counts, so the scan
-    covers the whole text before the length check.
+    A red flag buried in a 20,000-character paste still counts, so the rules
+    scan the whole text before the length check (the learned layer reads the
+    first MODEL_MAX_CHARS, which is ten times the longest message answered).
     """
     text = text or ""
     flags = red_flags(text)
+    by = ("rules",) if flags else ()
+    score = None
+    if use_model and any(ch.isalpha() for ch in text):
+        from assistant.red_flag_model import load_model
+
+        result = load_model().score(text[:MODEL_MAX_CHARS])
+        score = result.urgent
+        if result.flagged():
+            learned = tuple(f for f in flags_by_id(result.likely_kinds()) if f not in flags)
+            flags = in_file_order(flags + learned)
+            by = (*by, "model")
     if flags:
-        return Triage(URGENT, flags)
+        return Triage(URGENT, flags, score, by)
+    return Triage(input_problem(text), score=score)
+
+
+def input_problem(text: str | None) -> str | None:
+    """EMPTY, TOO_LONG, NO_WORDS or DIAGNOSIS for a message that is not urgent; else None.
+
+    The action server uses this alone to word its reply: it needs no model.
+    """
+    text = text or ""
     if not text.strip():
-        return Triage(EMPTY)
+        return EMPTY
     if len(text) > MAX_MESSAGE_CHARS:
-        return Triage(TOO_LONG)
+        return TOO_LONG
     if not any(ch.isalnum() for ch in text):
         # Emoji, punctuation, symbols. Digits alone are allowed: a phone number
         # typed into the booking form has no letters.
-        return Triage(NO_WORDS)
+        return NO_WORDS
     if is_diagnosis_request(text):
-        return Triage(DIAGNOSIS)
-    return Triage(None)
+        return DIAGNOSIS
+    return None
 
 
 def is_diagnosis_request(text: str) -> bool:

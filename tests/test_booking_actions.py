@@ -127,3 +127,10 @@ def test_correct_and_cancel_clear_the_right_slots():
     messages, events = run(ActionCancelBooking(), FILLED)
     assert custom(messages)["status"] == "cancelled"
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
+
+
+def test_cancel_with_no_booking_open_says_nothing_about_a_booking():
+    messages, events = run(ActionCancelBooking(), {slot: None for slot in FILLED})
+    assert custom(messages)["kind"] == "smalltalk"
+    assert "booking" not in messages[0]["text"].lower()
+    assert events == []

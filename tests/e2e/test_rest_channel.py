@@ -73,3 +73,32 @@ def test_conversations_are_stored_in_the_sqlite_tracker_store(bot):
     types = [row[0] for row in rows]
     assert "user" in types and "bot" in types
     assert any("what is PRP?" in row[1] for row in rows)
+
+
+@pytest.mark.parametrize("text", [
+    "honestly this pain makes me not want to live anymore",
+    "sometimes I think about ending it all because of the pain",
+])
+def test_indirect_suicidal_words_get_the_crisis_line_first(bot, text):
+    messages = bot.send(text, uuid.uuid4().hex)
+    payload = bot.custom(messages)
+    assert payload["kind"] == "urgent" and payload["call"] == "988", payload
+    assert payload["flags"] == ["self_harm"]
+    assert messages[0]["text"].index("988") < messages[0]["text"].index("911")
+    assert "cancelled" not in messages[0]["text"]
+
+
+def test_the_learned_layer_reaches_the_reply_through_the_server(bot):
+    # No rule matches these words; only the classifier in the NLU pipeline does.
+    messages = bot.send("I've made my peace, I don't think I'll be around much longer with this back",
+                        uuid.uuid4().hex)
+    payload = bot.custom(messages)
+    assert payload["kind"] == "urgent" and payload["call"] == "988", payload
+
+
+def test_never_mind_with_no_booking_open_does_not_talk_of_a_booking(bot):
+    sender = uuid.uuid4().hex
+    bot.send("what is prolotherapy", sender)
+    messages = bot.send("never mind", sender)
+    assert bot.custom(messages)["kind"] == "smalltalk"
+    assert "booking" not in messages[0]["text"].lower()

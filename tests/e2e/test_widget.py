@@ -104,6 +104,16 @@ def test_history_survives_reload_and_start_over_begins_again(web: str, page: Pag
     expect(page.locator(".sij-bot").first).to_contain_text("not medical advice")
 
 
+def test_crisis_message_gets_tap_to_call_988_and_911(web: str, page: Page) -> None:
+    open_chat(page, web)
+    ask(page, "honestly this pain makes me not want to live anymore")
+    reply = last_bot(page)
+    expect(reply).to_contain_text("988")
+    expect(reply.locator('a[href="tel:988"]')).to_have_count(1)
+    expect(reply.locator('a[href="tel:911"]')).to_have_count(1)
+    assert page.problems == [], page.problems
+
+
 @pytest.mark.parametrize("hostile", XSS_STRINGS)
 def test_markup_in_messages_is_shown_as_text(web: str, page: Page, hostile: str) -> None:
     dialogs: list[str] = []

@@ -75,15 +75,18 @@
     return node;
   }
 
-  var LINKABLE = /(https?:\/\/[^\s<>"“”]+[^\s<>"“”.,;:!?)]|\(\d{3}\) \d{3}-\d{4})/g;
+  var LINKABLE = /(https?:\/\/[^\s<>"“”]+[^\s<>"“”.,;:!?)]|\(\d{3}\) \d{3}-\d{4}|\b(?:911|988)\b)/g;
 
-  /* Append text, turning web addresses and US phone numbers into safe links. */
+  /* Append text, turning web addresses, US phone numbers and the emergency
+     (911) and crisis (988) lines into safe links: on a phone one tap calls. */
   function appendRichText(parent, text) {
     var last = 0;
     String(text).replace(LINKABLE, function (match, _group, offset) {
       if (offset > last) { parent.appendChild(document.createTextNode(text.slice(last, offset))); }
       var link;
-      if (match.charAt(0) === "(") {
+      if (match === "911" || match === "988") {
+        link = el("a", { href: "tel:" + match, className: "sij-call", text: match });
+      } else if (match.charAt(0) === "(") {
         link = el("a", { href: "tel:+1" + match.replace(/\D/g, ""), text: match });
       } else {
         link = el("a", { href: match, target: "_blank", rel: "noopener noreferrer", text: match });
