@@ -7,16 +7,18 @@ translates between Rasa slots and those rules, and phrases the replies.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import send_answer
-from actions.replies import faqs, send
+from actions.conversation import send_capabilities, send_handoff
+from actions.replies import BOOK_BUTTON, faqs, send
 from assistant import bookings
-from assistant.clinic import load_clinic
+from assistant.clinic import Office, load_clinic
 from assistant.routing import ANSWER, decide
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,87 @@ def _hint(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
     return {slot: None}
 
 
+# Confident intents that are not answers to a form question: the visitor gets
+# their reply and the question again. Buttons send these with confidence 1.0.
+INTERRUPTION_MIN = 0.7
+EVERYDAY_WORDS = {"affirm", "deny"}
+QUESTION_WORDS = {"what", "how", "why", "when", "where", "which", "who", "can", "could", "does",
+                  "do", "is", "are", "will", "should", "would", "tell"}
+ASK_AGAIN = {
+    "booking_name": "I need your full name for the request (or say \"stop\" to cancel).",
+    "booking_contact": "Please type a phone number or an e-mail address (or say \"stop\" to cancel).",
+    "booking_office": "Please choose one of the offices (or say \"stop\" to cancel).",
+    "booking_times": "Please tell me which days and times suit you (or say \"stop\" to cancel).",
+}
+
+
+def _intent(tracker: Tracker) -> tuple[str | None, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def looks_like_question(text: str) -> bool:
+    words = text.strip().lower().split()
+    return text.rstrip().endswith("?") or bool(words and words[0] in QUESTION_WORDS)
+
+
+def asked_a_question(tracker: Tracker, slot: str, value: Any) -> bool:
+    """The visitor answered this question with a question of their own."""
+    return tracker.get_slot("requested_slot") == slot and looks_like_question(str(value or ""))
+
+
+def interruption(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> dict[str, Any] | None:
+    """Reply to a message that is not an answer to the form's question.
+
+    Names and free text are taken from any message, so "hello", "what can you
+    do", "yes" or "Oak Park" would otherwise become someone's name. Only
+    confident intents interrupt: a name the classifier half-recognises ("Bobby
+    Tables" looks a little like "what can you do") stays a name. Returns the
+    slot values for the validation to return (the question is asked again).
+    """
+    intent, confidence = _intent(tracker)
+    if confidence < INTERRUPTION_MIN or tracker.get_slot("requested_slot") != slot:
+        return None  # not the visitor's answer to this question (e.g. kept from before)
+    again: dict[str, Any] = {slot: None}
+    office = exact_office(tracker.latest_message.get("text") or "")
+    if intent == "choose_office" and office and slot != "booking_office":
+        send(dispatcher, "booking", f"Noted: the {office.short_name} office.", step=slot)
+        return {**again, "booking_office": office.id}
+    if intent in EVERYDAY_WORDS and slot in ASK_AGAIN:
+        send(dispatcher, "booking", ASK_AGAIN[slot], step=slot, error=True)
+    elif intent == "capabilities":
+        send_capabilities(dispatcher, in_form=True)
+    elif intent == "human_handoff":
+        send_handoff(dispatcher, in_form=True)
+    elif intent == "bot_challenge":
+        dispatcher.utter_message(response="utter_iamabot")
+    elif intent == "book_appointment":
+        send_already_booking(dispatcher, slot)
+    elif intent == "greet":
+        send(dispatcher, "smalltalk", "Hello!")
+    elif intent == "thanks":
+        send(dispatcher, "smalltalk", "You're welcome.")
+    else:
+        return None
+    return again
+
+
+def exact_office(text: str) -> Office | None:
+    """An office named on its own ("Oak Park", "fort myers, fl"), not inside a name like "Jo Myers"."""
+    value = " ".join(text.lower().replace(",", " ").split())
+    for office in load_clinic().offices:
+        names = {office.short_name.lower().replace(",", " "), office.short_name.lower().split(",")[0],
+                 office.id.replace("_", " ")}
+        if value in {" ".join(n.split()) for n in names}:
+            return office
+    return None
+
+
+def send_already_booking(dispatcher: CollectingDispatcher, step: str | None) -> None:
+    send(dispatcher, "booking", "We're already putting your booking request together; just "
+         "answer the question below, or say \"stop\" to cancel.", step=step or "booking")
+
+
 def answer_if_faq(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     known = faqs()
     decision = decide(tracker.latest_message, set(known))
@@ -65,6 +148,10 @@ class ValidateBookingForm(FormValidationAction):
 
     def validate_booking_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: dict[str, Any]) -> dict[str, Any]:
+        if (interrupted := interruption(dispatcher, tracker, "booking_name")) is not None:
+            return interrupted
+        if asked_a_question(tracker, "booking_name", value) and answer_if_faq(dispatcher, tracker):
+            return {"booking_name": None}
         try:
             return {"booking_name": bookings.clean_name(str(value or ""))}
         except bookings.Invalid as error:
@@ -72,6 +159,8 @@ class ValidateBookingForm(FormValidationAction):
 
     def validate_booking_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: dict[str, Any]) -> dict[str, Any]:
+        if (interrupted := interruption(dispatcher, tracker, "booking_contact")) is not None:
+            return interrupted
         try:
             contact = bookings.clean_contact(str(value or ""))
         except bookings.Invalid as error:
@@ -81,6 +170,8 @@ class ValidateBookingForm(FormValidationAction):
 
     def validate_booking_office(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: dict[str, Any]) -> dict[str, Any]:
+        if (interrupted := interruption(dispatcher, tracker, "booking_office")) is not None:
+            return interrupted
         try:
             return {"booking_office": bookings.match_office(str(value or "")).id}
         except bookings.Invalid as error:
@@ -88,7 +179,9 @@ class ValidateBookingForm(FormValidationAction):
 
     def validate_booking_times(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict[str, Any]) -> dict[str, Any]:
-        if str(value or "").rstrip().endswith("?") and answer_if_faq(dispatcher, tracker):
+        if (interrupted := interruption(dispatcher, tracker, "booking_times")) is not None:
+            return interrupted
+        if asked_a_question(tracker, "booking_times", value) and answer_if_faq(dispatcher, tracker):
             return {"booking_times": None}
         try:
             return {"booking_times": bookings.clean_free_text(str(value or ""), "preferred days and times")}
@@ -97,10 +190,22 @@ class ValidateBookingForm(FormValidationAction):
 
     def validate_booking_problem(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: dict[str, Any]) -> dict[str, Any]:
+        if (interrupted := interruption(dispatcher, tracker, "booking_problem")) is not None:
+            return interrupted
+        intent, confidence = _intent(tracker)
+        if intent == "deny" and confidence >= INTERRUPTION_MIN:
+            return {"booking_problem": ""}  # "no, thanks": skipped
+        if intent == "affirm" and confidence >= INTERRUPTION_MIN:
+            send(dispatcher, "booking", "Please describe it in a sentence or two (or say \"skip\").",
+                 step="booking_problem")
+            return {"booking_problem": None}
         try:
             problem = bookings.clean_free_text(str(value or ""), "description", optional=True)
         except bookings.Invalid as error:
             return _hint(dispatcher, tracker, "booking_problem", error)
+        if problem and asked_a_question(tracker, "booking_problem", problem):
+            # Kept as the description, and answered too if it is an FAQ.
+            answer_if_faq(dispatcher, tracker)
         return {"booking_problem": problem or ""}  # "" = skipped, but answered
 
     def validate_booking_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -118,6 +223,10 @@ class ActionBookingIntro(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if awaiting_confirmation(tracker):
+            # The form finds every answer in place and goes straight to the summary.
+            send(dispatcher, "booking", "Your booking request is ready to send.", step="intro")
+            return []
         send(dispatcher, "booking", "I can pass a consultation request to the clinic's staff, who "
              "will contact you to arrange it. I'll ask a few short questions; say \"stop\" at any "
              "time to cancel.", step="intro")
@@ -141,15 +250,32 @@ class ActionAskBookingOffice(Action):
         return []
 
 
-def summary_fields(tracker: Tracker) -> dict[str, str]:
-    problem = tracker.get_slot("booking_problem")
+def summary_fields(get_slot: Callable[[str], Any]) -> dict[str, str]:
+    problem = get_slot("booking_problem")
     return {
-        "booking_name": tracker.get_slot("booking_name") or "-",
-        "booking_contact": tracker.get_slot("booking_contact") or "-",
-        "booking_office": _office_name(tracker.get_slot("booking_office")),
-        "booking_times": tracker.get_slot("booking_times") or "-",
+        "booking_name": get_slot("booking_name") or "-",
+        "booking_contact": get_slot("booking_contact") or "-",
+        "booking_office": _office_name(get_slot("booking_office")),
+        "booking_times": get_slot("booking_times") or "-",
         "booking_problem": problem or "(not given)",
     }
+
+
+def send_summary(dispatcher: CollectingDispatcher, get_slot: Callable[[str], Any],
+                 question: str = "Shall I send it to the clinic?") -> None:
+    """The answers, a Confirm button and one Change button per answer."""
+    fields = summary_fields(get_slot)
+    lines = "\n".join(f"{FIELD_LABELS[k]}: {v}" for k, v in fields.items())
+    buttons = [{"title": "Confirm and send", "payload": "/confirm_booking"}]
+    buttons += [{"title": f"Change {FIELD_LABELS[k].lower()}",
+                 "payload": f'/correct_booking{{"booking_field": "{k}"}}'} for k in fields]
+    send(dispatcher, "booking", f"Please check your request:\n{lines}\n\n{question}",
+         buttons=[*buttons, CANCEL_BUTTON], step="summary", summary=fields)
+
+
+def awaiting_confirmation(tracker: Tracker) -> bool:
+    """Every answer is in and the summary waits for "yes" or a change."""
+    return tracker.active_loop_name != "booking_form" and form_from(tracker) is not None
 
 
 class ActionBookingSummary(Action):
@@ -165,31 +291,31 @@ class ActionBookingSummary(Action):
                  f"anything. You're welcome to call whenever you like: {load_clinic().phones}.",
                  step="booking_consent", status="cancelled")
             return [SlotSet(slot, None) for slot in FORM_SLOTS]
-        fields = summary_fields(tracker)
-        lines = "\n".join(f"{FIELD_LABELS[k]}: {v}" for k, v in fields.items())
-        buttons = [{"title": "Confirm and send", "payload": "/confirm_booking"}]
-        buttons += [{"title": f"Change {FIELD_LABELS[k].lower()}",
-                     "payload": f'/correct_booking{{"booking_field": "{k}"}}'} for k in fields]
-        send(dispatcher, "booking", f"Please check your request:\n{lines}\n\nShall I send it to the clinic?",
-             buttons=[*buttons, CANCEL_BUTTON], step="summary", summary=fields)
+        send_summary(dispatcher, tracker.get_slot)
         return []
 
 
 class ActionCorrectBooking(Action):
-    """Clear one answer so the form asks it again, then shows the summary."""
+    """Clear one answer and let the form ask it again; the summary follows."""
 
     def name(self) -> str:
         return "action_correct_booking"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if not booking_open(tracker):
+            # A "Change ..." button of a request already sent or cancelled.
+            send(dispatcher, "booking", "There's no booking request open to change. If you'd like "
+                 "the clinic to contact you, I can start a new one.", buttons=[BOOK_BUTTON],
+                 status="none")
+            return [SlotSet("booking_field", None)]
         field = tracker.get_slot("booking_field")
         if field not in FIELD_LABELS:
             field = "booking_name"
         events: list[EventType] = [SlotSet(field, None), SlotSet("booking_field", None)]
         if field == "booking_contact":
             events += [SlotSet("booking_phone", None), SlotSet("booking_email", None)]
-        return events
+        return [*events, FollowupAction("booking_form")]
 
 
 class ActionCancelBooking(Action):
@@ -236,38 +362,46 @@ class ActionSubmitBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        form = form_from(tracker)
-        if form is None:
-            reference = tracker.get_slot("booking_reference")
-            text = (f"Your request was already sent; its reference is {reference}."
-                    if reference else "There's no booking request to send yet. Say \"book a "
-                    "consultation\" to start one.")
-            send(dispatcher, "booking", text, booking_reference=reference,
-                 status="already_sent" if reference else "none")
-            return []
-        result = bookings.submit(form)
-        send(dispatcher, "booking", self._reply(form, result), booking_reference=result.reference,
-             status=result.status, staff_notified=result.staff_notified)
-        if result.status == "failed":
-            return []  # keep the answers: the visitor may try again
-        return [SlotSet("booking_reference", result.reference), SlotSet("requested_slot", None),
-                *(SlotSet(slot, None) for slot in FORM_SLOTS)]
+        return submit_booking(dispatcher, tracker)
 
-    @staticmethod
-    def _reply(form: bookings.BookingForm, result: bookings.SubmitResult) -> str:
-        clinic = load_clinic()
-        office = next(o for o in clinic.offices if o.id == form.office)
-        if result.status == "failed":
-            return ("I'm sorry: a technical problem stopped me from saving your request, so it has "
-                    f"NOT been sent. Please call the clinic instead: {clinic.phones}.")
-        if result.status == "queued":
-            return (f"Thank you. Our system is having a problem, so your request (reference "
-                    f"{result.reference}) is kept safely and will reach the staff as soon as it is "
-                    f"back. If you'd rather not wait, call the {office.short_name} office at "
-                    f"{office.phone}.")
-        text = (f"Thank you, {form.full_name}. Your request has been sent: reference "
-                f"{result.reference}. The {office.short_name} office staff will contact you to arrange "
-                f"a consultation. Please note {clinic.name} is an {clinic.network_status}.")
-        if not result.staff_notified:
-            text += f" If you'd like to speak to someone sooner, call {office.phone}."
-        return text + f" If your symptoms suddenly get worse, call {clinic.emergency_number}."
+
+def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Store and send the request, or say why there is nothing to send."""
+    if tracker.active_loop_name == "booking_form":
+        send_already_booking(dispatcher, tracker.get_slot("requested_slot"))
+        return []
+    form = form_from(tracker)
+    if form is None:
+        reference = tracker.get_slot("booking_reference")
+        text = (f"Your request was already sent; its reference is {reference}."
+                if reference else "There's no booking request to send yet. Say \"book a "
+                "consultation\" to start one.")
+        send(dispatcher, "booking", text, booking_reference=reference,
+             buttons=[] if reference else [BOOK_BUTTON], status="already_sent" if reference else "none")
+        return []
+    result = bookings.submit(form)
+    send(dispatcher, "booking", submitted_text(form, result), booking_reference=result.reference,
+         status=result.status, staff_notified=result.staff_notified)
+    if result.status == "failed":
+        return []  # keep the answers: the visitor may try again
+    return [SlotSet("booking_reference", result.reference), SlotSet("requested_slot", None),
+            *(SlotSet(slot, None) for slot in FORM_SLOTS)]
+
+
+def submitted_text(form: bookings.BookingForm, result: bookings.SubmitResult) -> str:
+    clinic = load_clinic()
+    office = next(o for o in clinic.offices if o.id == form.office)
+    if result.status == "failed":
+        return ("I'm sorry: a technical problem stopped me from saving your request, so it has "
+                f"NOT been sent. Please call the clinic instead: {clinic.phones}.")
+    if result.status == "queued":
+        return (f"Thank you. Our system is having a problem, so your request (reference "
+                f"{result.reference}) is kept safely and will reach the staff as soon as it is "
+                f"back. If you'd rather not wait, call the {office.short_name} office at "
+                f"{office.phone}.")
+    text = (f"Thank you, {form.full_name}. Your request has been sent: reference "
+            f"{result.reference}. The {office.short_name} office staff will contact you to arrange "
+            f"a consultation. Please note {clinic.name} is an {clinic.network_status}.")
+    if not result.staff_notified:
+        text += f" If you'd like to speak to someone sooner, call {office.phone}."
+    return text + f" If your symptoms suddenly get worse, call {clinic.emergency_number}."

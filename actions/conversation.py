@@ -35,17 +35,31 @@ class ActionGreet(Action):
         return []
 
 
+def send_capabilities(dispatcher: CollectingDispatcher, in_form: bool = False) -> None:
+    text = (f"I can answer {len(faqs())} kinds of questions from the clinic's article on SI "
+            "joint dysfunction: what the SI joint is, symptoms and diagnosis, fusion surgery "
+            "and its alternatives, injections, prolotherapy and PRP, the studies behind them, "
+            "and how to reach the clinic. Ask in your own words, or pick a topic:")
+    send(dispatcher, "smalltalk", text, buttons=[*menu_buttons(), *([] if in_form else [BOOK_BUTTON])])
+
+
+def send_handoff(dispatcher: CollectingDispatcher, in_form: bool = False) -> None:
+    """The people to call; outside a booking, also the offer to pass on a request."""
+    clinic = load_clinic()
+    text = (f"The clinic's staff are happy to help. Please call {clinic.offices_text}. "
+            f"Fax: {clinic.fax}. Please note {clinic.name} is an {clinic.network_status}. "
+            "If you'd like the staff to call you instead, I can pass on a booking request.")
+    offices = [{"name": o.name, "address": o.address, "phone": o.phone} for o in clinic.offices]
+    send(dispatcher, "handoff", text, buttons=[] if in_form else [BOOK_BUTTON], offices=offices)
+
+
 class ActionCapabilities(Action):
     def name(self) -> str:
         return "action_capabilities"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = (f"I can answer {len(faqs())} kinds of questions from the clinic's article on SI "
-                "joint dysfunction: what the SI joint is, symptoms and diagnosis, fusion surgery "
-                "and its alternatives, injections, prolotherapy and PRP, the studies behind them, "
-                "and how to reach the clinic. Ask in your own words, or pick a topic:")
-        send(dispatcher, "smalltalk", text, buttons=[*menu_buttons(), BOOK_BUTTON])
+        send_capabilities(dispatcher, in_form=tracker.active_loop_name == "booking_form")
         return []
 
 
@@ -57,11 +71,5 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        clinic = load_clinic()
-        text = (f"The clinic's staff are happy to help. Please call {clinic.offices_text}. "
-                f"Fax: {clinic.fax}. Please note {clinic.name} is an {clinic.network_status}. "
-                "If you'd like the staff to call you instead, I can pass on a booking request.")
-        offices = [{"name": o.name, "address": o.address, "phone": o.phone} for o in clinic.offices]
-        buttons = [] if tracker.active_loop_name == "booking_form" else [BOOK_BUTTON]
-        send(dispatcher, "handoff", text, buttons=buttons, offices=offices)
+        send_handoff(dispatcher, in_form=tracker.active_loop_name == "booking_form")
         return []

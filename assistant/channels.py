@@ -5,7 +5,9 @@ nothing: the visitor would wait forever. These channels keep Rasa's own input
 handling and URLs (``/webhooks/rest/webhook``, socket.io on the same port) and
 only add a closing check: if a turn produced no bot message, they send a
 message saying the assistant (and booking) is unavailable, with the clinic's
-phone numbers. Configured in credentials.yml.
+phone numbers. The same wrapper registers the recovery from a broken turn
+(assistant/recovery.py) and starts a new session in a very long conversation
+(assistant/sessions.py). Configured in credentials.yml.
 
 The socket.io channel also sends each bot message as one event
 ``{"text", "buttons", "custom"}``. Rasa's own socket.io output splits text at
@@ -17,6 +19,7 @@ widget needs the answer, its quotes and its buttons together.
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,7 +30,10 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from assistant import recovery, sessions
 from assistant.clinic import load_clinic
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
 # Session ids are the conversation ids in the tracker store: accept only the
@@ -55,13 +61,37 @@ class _CountingChannel(OutputChannel):
         await self.inner.send_response(recipient_id, message)
 
 
-def never_silent(on_new_message: Handler) -> Handler:
+class AgentRef:
+    """The Rasa server's agent, for the channel wrappers (set when the server starts)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    def remember_app(self, blueprint: Blueprint) -> None:
+        @blueprint.listener("before_server_start")
+        async def remember(app: Any, _loop: Any) -> None:
+            self.app = app
+
+    def agent(self) -> Any:
+        return getattr(getattr(self.app, "ctx", None), "agent", None)
+
+
+def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handler:
+    """Every visitor message gets a reply, and a broken turn leaves no broken conversation."""
+    ref = ref or AgentRef()
+
     async def handle(message: UserMessage) -> None:
         if not isinstance(message.text, str):
             # socket.io can carry binary frames or JSON objects as "message";
             # treat anything that is not text as an empty message (which gets
             # its own reply) instead of crashing the NLU pipeline.
             message.text = ""
+        agent = ref.agent()
+        recovery.install(agent)
+        try:
+            await sessions.start_new_session_if_long(agent, message.sender_id, message.output_channel)
+        except Exception:  # the message itself must still be handled
+            log.exception("could not start a new session")
         inner = message.output_channel
         counting = _CountingChannel(inner)
         message.output_channel = counting
@@ -69,12 +99,14 @@ def never_silent(on_new_message: Handler) -> Handler:
             await on_new_message(message)
         finally:
             if counting.sent == 0:
-                await inner.send_response(message.sender_id, {
+                reply = {
                     "text": unavailable_text(),
                     "custom": {"kind": "handoff", "reason": "unavailable",
                                "offices": [{"name": o.name, "phone": o.phone}
                                            for o in load_clinic().offices]},
-                })
+                }
+                await inner.send_response(message.sender_id, dict(reply))  # Rasa pops its keys
+                await recovery.record_no_reply(agent, message.sender_id, reply)
 
     return handle
 
@@ -85,7 +117,10 @@ class ResilientRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        return super().blueprint(never_silent(on_new_message))
+        ref = AgentRef()
+        blueprint = super().blueprint(never_silent(on_new_message, ref))
+        ref.remember_app(blueprint)
+        return blueprint
 
 
 class WholeMessageSocketIOOutput(SocketIOOutput):
@@ -128,7 +163,9 @@ class ResilientSocketIOInput(SocketIOInput):
         return channel
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
-        blueprint = super().blueprint(whole_messages(never_silent(on_new_message)))
+        ref = AgentRef()
+        blueprint = super().blueprint(whole_messages(never_silent(on_new_message, ref)))
+        ref.remember_app(blueprint)
         sio = self.sio
         assert sio is not None
 

@@ -27,7 +27,10 @@ FLAGS: dict[str, str] = {
     "urgent": "Urgent (red flag)",
     "booking": "Booking made",
     "handoff": "Handoff asked",
+    "error": "Bot error",
 }
+# Set by assistant/recovery.py when a turn failed (no reply, or the circuit breaker).
+BOT_ERROR_SLOT = "bot_error"
 _SYSTEM_SENDERS = {"startup-check", "restart-check"}
 
 
@@ -68,6 +71,7 @@ class Conversation:
     started_at: datetime | None
     last_at: datetime | None
     turns: list[Turn]
+    errors: list[str] = field(default_factory=list)
 
     @property
     def visitor_turns(self) -> list[Turn]:
@@ -95,6 +99,8 @@ class Conversation:
                 flags.add(turn.kind)
             if turn.kind == "booking" and turn.custom.get("booking_reference"):
                 flags.add("booking")
+        if self.errors:
+            flags.add("error")
         return flags
 
     @property
@@ -133,8 +139,17 @@ def _turn(row: Any) -> Turn | None:
     return None
 
 
+def _bot_error(row: Any) -> str | None:
+    if row.type_name != "slot":
+        return None
+    data = _load(row.data)
+    value = data.get("value")
+    return str(value) if data.get("name") == BOT_ERROR_SLOT and value else None
+
+
 def _build(sender_id: str, rows: Iterable[Any]) -> Conversation:
     turns: list[Turn] = []
+    errors: list[str] = []
     first = last = None
     for row in rows:
         first = first if first is not None else row.timestamp
@@ -142,7 +157,10 @@ def _build(sender_id: str, rows: Iterable[Any]) -> Conversation:
         turn = _turn(row)
         if turn is not None:
             turns.append(turn)
-    return Conversation(sender_id, _when(first), _when(last), turns)
+        error = _bot_error(row)
+        if error:
+            errors.append(error)
+    return Conversation(sender_id, _when(first), _when(last), turns, errors)
 
 
 def load_conversations(connection: Connection, since: datetime | None = None,
@@ -164,8 +182,11 @@ def load_conversations(connection: Connection, since: datetime | None = None,
     for chunk_start in range(0, len(senders), 500):
         chunk = senders[chunk_start:chunk_start + 500]
         rows = connection.execute(
-            select(tracker_events).where(tracker_events.c.sender_id.in_(chunk),
-                                         tracker_events.c.type_name.in_(["user", "bot"]))
+            select(tracker_events).where(
+                tracker_events.c.sender_id.in_(chunk),
+                tracker_events.c.type_name.in_(["user", "bot"])
+                | ((tracker_events.c.type_name == "slot")
+                   & tracker_events.c.data.contains(f'"{BOT_ERROR_SLOT}"')))
             .order_by(tracker_events.c.sender_id, tracker_events.c.id)
         ).all()
         by_sender: dict[str, list[Any]] = {}

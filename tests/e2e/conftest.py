@@ -46,7 +46,10 @@ class Bot:
         self.url = url
         self.db_path = db_path
         self.rasa: subprocess.Popen | None = None
+        self.actions: subprocess.Popen | None = None
         self._start_rasa: Callable[[], subprocess.Popen] | None = None
+        self._start_actions: Callable[[], subprocess.Popen] | None = None
+        self.action_port: int | None = None
 
     def stop_rasa(self) -> None:
         """Stop the Rasa server (the action server keeps running)."""
@@ -67,6 +70,25 @@ class Bot:
                     return
             time.sleep(1)
         pytest.fail("Rasa server did not come back in time")
+
+    def stop_actions(self) -> None:
+        """Stop the action server (custom actions then fail)."""
+        assert self.actions is not None
+        self.actions.terminate()
+        self.actions.wait(timeout=30)
+
+    def start_actions(self) -> None:
+        """Start the action server again and wait until it is healthy."""
+        assert self._start_actions is not None
+        self.actions = self._start_actions()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"http://127.0.0.1:{self.action_port}/health", timeout=5).ok:
+                    return
+            if self.actions.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("action server did not come back")
+            time.sleep(0.5)
 
     def send(self, message: str, sender: str | None = None) -> list[dict]:
         response = requests.post(f"{self.url}/webhooks/rest/webhook",
@@ -99,7 +121,8 @@ def _wait_until_ready(bot: Bot, processes: list[subprocess.Popen], logs: list[Pa
 
 
 @contextlib.contextmanager
-def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_ROOT) -> Iterator[Bot]:
+def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_ROOT,
+                extra_env: dict[str, str] | None = None) -> Iterator[Bot]:
     rasa_port, action_port = free_port(), free_port()
     db_path = workdir / "rasa.db"
     migrate(f"sqlite:///{db_path}")
@@ -110,7 +133,8 @@ def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_R
     )
     env = {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-           "DATABASE_URL": f"sqlite:///{db_path}", "BOOKING_OUTBOX": str(workdir / "outbox.jsonl")}
+           "DATABASE_URL": f"sqlite:///{db_path}", "BOOKING_OUTBOX": str(workdir / "outbox.jsonl"),
+           **(extra_env or {})}
     commands = {
         "rasa": [str(BIN / "rasa"), "run", "--model", latest_model(root), "--port", str(rasa_port),
                  "--credentials", "credentials.yml", "--endpoints", str(endpoints),
@@ -130,13 +154,17 @@ def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_R
     bot = Bot(f"http://127.0.0.1:{rasa_port}", db_path)
     bot.rasa = processes["rasa"]
     bot._start_rasa = lambda: start("rasa")
+    bot.actions = processes.get("actions")
+    bot._start_actions = lambda: start("actions")
+    bot.action_port = action_port
     try:
         _wait_until_ready(bot, list(processes.values()), logs)
         yield bot
     finally:
-        for proc in [bot.rasa, *(p for n, p in processes.items() if n != "rasa")]:
+        running = [p for p in (bot.rasa, bot.actions) if p is not None]
+        for proc in running:
             proc.terminate()
-        for proc in [bot.rasa, *(p for n, p in processes.items() if n != "rasa")]:
+        for proc in running:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -36,7 +36,7 @@ def book(bot: Bot, sender: str) -> str:
 def chats(bot: Bot) -> dict[str, str]:
     """Real conversations: an answer, a fallback, a red flag, hostile text, a booking."""
     ids = {name: f"console-{name}-{uuid.uuid4().hex[:8]}"
-           for name in ("answer", "fallback", "urgent", "xss", "booking", "formula")}
+           for name in ("answer", "fallback", "urgent", "xss", "booking", "formula", "error")}
     bot.send("is fusion my only option?", ids["answer"])
     bot.send("what is prolotherapy?", ids["answer"])
     bot.send("what's the weather in Paris tomorrow?", ids["fallback"])
@@ -45,6 +45,11 @@ def chats(bot: Bot) -> dict[str, str]:
     bot.send(SQLI, ids["xss"])
     bot.send('=HYPERLINK("http://evil.example","is fusion needed?")', ids["formula"])
     ids["reference"] = book(bot, ids["booking"])
+    bot.stop_actions()  # a turn that fails: no reply from the bot, so the channel apologises
+    try:
+        bot.send("what is prolotherapy?", ids["error"])
+    finally:
+        bot.start_actions()
     return ids
 
 
@@ -138,6 +143,8 @@ def test_list_shows_flags_topics_and_first_question(client, chats) -> None:
     assert chats["fallback"] in fallback
     booked = client.get("/staff/conversations?flag=booking").get_data(as_text=True)
     assert chats["booking"] in booked and chats["fallback"] not in booked
+    errors = client.get("/staff/conversations?flag=error").get_data(as_text=True)
+    assert chats["error"] in errors and chats["answer"] not in errors and "Bot error" in errors
     found = client.get("/staff/conversations?q=PROLOTHERAPY").get_data(as_text=True)
     assert chats["answer"] in found and chats["urgent"] not in found
     future = client.get("/staff/conversations?from=2999-01-01").get_data(as_text=True)
