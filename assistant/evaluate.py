@@ -1,9 +1,17 @@
 """Held-out evaluation: ``make eval`` (or ``python -m assistant.evaluate``).
 
-Parses every question of ``tests/eval/heldout.yml`` with a trained model and
-applies the same decision the action server makes (:func:`assistant.routing.decide`),
-so the numbers describe what visitors get. Prints per-topic accuracy and the
-three bars; ``--check`` exits non-zero when a bar is missed.
+Parses every question of ``tests/eval/heldout.yml`` (the development set) with a
+trained model and applies the same decision the action server makes
+(:func:`assistant.routing.decide`), so the numbers describe what visitors get.
+Prints per-topic accuracy, the misses and the three bars; ``--check`` exits
+non-zero when a development bar is missed.
+
+Then two sets written by independent writers who never saw the training
+phrasings (six personas each): development set 2 (``tests/eval/visitors/``,
+open) and the sealed set (``tests/sealed/questions/``): numbers only, overall
+and per writer, never texts or topics, so nobody tunes on the sealed one. A
+clarifying question that offers the right topic is counted apart, never as a
+hit.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -25,6 +34,10 @@ from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
 from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
 
 HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
+# Development set 2: written like the sealed set by independent writers, but
+# open (it was read while building the evaluation); tune on it freely.
+VISITORS_DEV = PROJECT_ROOT / "tests" / "eval" / "visitors"
+SEALED_QUESTIONS = PROJECT_ROOT / "tests" / "sealed" / "questions"
 REPORT = PROJECT_ROOT / "reports" / "eval.json"
 
 BARS = {"in_scope": 0.95, "out_of_scope": 0.90, "red_flags": 1.0}
@@ -75,7 +88,11 @@ def classify(parse_data: dict[str, Any], topics: set[str], thresholds: Threshold
 
 async def _parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
     from rasa.core.agent import Agent  # heavy import, only when evaluating
+    from rasa.utils.log_utils import configure_structlog
 
+    # Rasa's structured log prints every parsed text at debug level: the
+    # sealed questions must never reach the terminal.
+    configure_structlog(logging.WARNING)
     agent = Agent.load(model)
     return [await agent.parse_message(text) for text in texts]
 
@@ -161,6 +178,102 @@ def print_report(outcomes: list[Outcome], summary: dict[str, Any]) -> None:
           f"clarify rate {summary['clarify_rate']:.1%}")
 
 
+def known_texts() -> set[str]:
+    """Every text the model was trained on or the thresholds were tuned on, normalised."""
+    known = {normalise_phrase(p) for faq in load_faqs() for p in faq.phrasings}
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            lines = (block.get("examples") or "").splitlines()
+            known |= {normalise_phrase(line.strip()[2:]) for line in lines if line.strip().startswith("- ")}
+    heldout = load_heldout()
+    known |= {normalise_phrase(q) for qs in (heldout.get("in_scope") or {}).values() for q in qs}
+    known |= {normalise_phrase(q) for q in heldout.get("out_of_scope") or []}
+    return known
+
+
+def load_writer_sets(directory: Path = SEALED_QUESTIONS) -> dict[str, dict[str, Any]]:
+    """writer -> a set shaped like heldout.yml (in_scope by topic, out_of_scope, near_miss).
+
+    A question whose words are exactly those of a training phrasing or of the
+    development set (short keyword queries can coincide) measures nothing
+    unseen: it is left out and counted in ``excluded``.
+    """
+    known = known_texts()
+    if directory != VISITORS_DEV:  # the open development set is tuned on too
+        known |= {normalise_phrase(item["text"]) for path in VISITORS_DEV.glob("*.yml")
+                  for group in ("in_scope", "out_of_scope")
+                  for item in yaml.safe_load(path.read_text(encoding="utf-8")).get(group) or []}
+    sets: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        items = [*(data.get("in_scope") or []), *(data.get("out_of_scope") or [])]
+        fresh = [item for item in items if normalise_phrase(item["text"]) not in known]
+        in_scope: dict[str, list[str]] = defaultdict(list)
+        for item in fresh:
+            if "faq" in item:
+                in_scope[item["faq"]].append(item["text"])
+        outside = [item for item in fresh if "faq" not in item]
+        sets[data.get("writer") or path.stem] = {
+            "in_scope": dict(in_scope),
+            "out_of_scope": [item["text"] for item in outside],
+            "near_miss": [item["text"] for item in outside if item.get("near_miss")],
+            "excluded": len(items) - len(fresh),
+        }
+    return sets
+
+
+def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Numbers for a set by several writers: overall, per writer, near-misses apart."""
+    tagged: list[tuple[str, str, str | None, str]] = []  # writer, group, topic, text
+    for writer, questions in sets.items():
+        tagged += [(writer, "in_scope", topic, q) for topic, qs in questions["in_scope"].items() for q in qs]
+        tagged += [(writer, "out_of_scope", None, q) for q in questions["out_of_scope"]]
+    parses = asyncio.run(_parse_all(model, [text for *_, text in tagged]))  # one model load
+    per_writer = {}
+    everything: list[Outcome] = []
+    near_miss: list[Outcome] = []
+    for writer, questions in sets.items():
+        items = [(g, topic, text, parse) for (w, g, topic, text), parse in zip(tagged, parses, strict=True)
+                 if w == writer]
+        outcomes = outcomes_for(items)
+        everything += outcomes
+        near = set(questions["near_miss"])
+        near_miss += [o for o in outcomes if o.group == "out_of_scope" and o.text in near]
+        per_writer[writer] = summarise(outcomes)
+    summary = summarise(everything)
+    summary["near_miss_declined"] = (sum(o.correct for o in near_miss) / len(near_miss)) if near_miss else 0.0
+    summary["near_miss_count"] = len(near_miss)
+    summary["excluded"] = sum(questions["excluded"] for questions in sets.values())
+    summary["per_writer"] = {w: {"in_scope": s["scores"].get("in_scope", 0.0),
+                                 "out_of_scope": s["scores"].get("out_of_scope", 0.0)}
+                             for w, s in per_writer.items()}
+    in_scope = [o for o in everything if o.group == "in_scope"]
+    summary["clarify_right_option"] = (sum(o.kind == CLARIFY and o.expected in o.options for o in in_scope)
+                                       / len(in_scope)) if in_scope else 0.0
+    summary["wrong_topic"] = (sum(o.kind == ANSWER and o.topic != o.expected for o in in_scope)
+                              / len(in_scope)) if in_scope else 0.0
+    summary["declined_in_scope"] = (sum(o.kind == FALLBACK for o in in_scope) / len(in_scope)
+                                    if in_scope else 0.0)
+    return summary
+
+
+def print_writer_sets(summary: dict[str, Any], title: str) -> None:
+    counts = summary["counts"]
+    print(f"\n{title} ({len(summary['per_writer'])} writers; numbers only; "
+          f"{summary['excluded']} left out as identical to training or development texts):")
+    for group in ("in_scope", "out_of_scope"):
+        score = summary["scores"].get(group, 0.0)
+        status = "OK " if score >= BARS[group] else "LOW"
+        print(f"  {status} {group:13s} {score:6.1%}  (bar {BARS[group]:.0%}, n={counts.get(group, 0)})")
+    print(f"      in-scope: clarify offering the right topic {summary['clarify_right_option']:.1%} "
+          f"(not a hit), wrong topic answered {summary['wrong_topic']:.1%}, "
+          f"declined {summary['declined_in_scope']:.1%}")
+    print(f"      out-of-scope near-misses declined {summary['near_miss_declined']:.1%} "
+          f"(n={summary['near_miss_count']})")
+    print("      per writer (in-scope / out-of-scope): " + ", ".join(
+        f"{w} {s['in_scope']:.0%}/{s['out_of_scope']:.0%}" for w, s in summary["per_writer"].items()))
+
+
 def check_heldout_is_unseen(heldout: dict[str, Any]) -> list[str]:
     """Held-out questions that also appear as training phrasings (should be none)."""
     trained = {normalise_phrase(p) for faq in load_faqs() for p in faq.phrasings}
@@ -196,8 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = outcomes_for(items)
     summary = summarise(outcomes)
     print_report(outcomes, summary)
+    numbers: dict[str, Any] = {}
+    for key, directory, title in (
+            ("visitors", VISITORS_DEV, "Development set 2 (tests/eval/visitors)"),
+            ("sealed", SEALED_QUESTIONS, "Sealed set (tests/sealed/questions, never tuned on)")):
+        sets = load_writer_sets(directory)
+        if sets:
+            numbers[key] = writer_sets_summary(model, sets)
+            print_writer_sets(numbers[key], title)
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(json.dumps({"model": model, **summary,
+    REPORT.write_text(json.dumps({"model": model, **summary, **numbers,
                                   "outcomes": [asdict(o) for o in outcomes]}, indent=2))
     return 1 if args.check and not summary["bars_met"] else 0
 

@@ -1,0 +1,46 @@
+"""The question sets `make eval` measures with: shape only, never their texts.
+
+The sealed set (tests/sealed/questions) must stay big and complete enough to
+measure every FAQ; its numbers are printed by `make eval`, never its texts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.evaluate import SEALED_QUESTIONS, VISITORS_DEV, load_writer_sets
+from assistant.faq import faq_index
+
+
+def raw(directory: Path) -> list[dict]:
+    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.yml"))]
+
+
+@pytest.mark.parametrize("directory", [SEALED_QUESTIONS, VISITORS_DEV], ids=["sealed", "visitors-dev"])
+def test_six_writers_cover_every_faq_at_least_ten_times(directory):
+    files = raw(directory)
+    assert len({f["writer"] for f in files}) >= 6
+    labels = Counter(item["faq"] for f in files for item in f["in_scope"])
+    assert set(labels) == set(faq_index()), "every label is an FAQ id, and every FAQ is asked"
+    assert min(labels.values()) >= 10
+    assert sum(labels.values()) >= 400
+
+
+@pytest.mark.parametrize("directory", [SEALED_QUESTIONS, VISITORS_DEV], ids=["sealed", "visitors-dev"])
+def test_at_least_a_hundred_out_of_scope_half_of_them_near_misses(directory):
+    outside = [item for f in raw(directory) for item in f["out_of_scope"]]
+    assert len(outside) >= 100
+    assert sum(bool(item.get("near_miss")) for item in outside) >= len(outside) // 2
+
+
+def test_texts_identical_to_training_or_development_data_are_left_out():
+    sets = load_writer_sets(SEALED_QUESTIONS)
+    kept = sum(len(q) for s in sets.values() for q in s["in_scope"].values())
+    kept += sum(len(s["out_of_scope"]) for s in sets.values())
+    total = sum(len(f["in_scope"]) + len(f["out_of_scope"]) for f in raw(SEALED_QUESTIONS))
+    assert kept + sum(s["excluded"] for s in sets.values()) == total
+    assert kept >= 0.9 * total  # short keyword queries and everyday requests can coincide
