@@ -34,6 +34,7 @@ import yaml
 
 from assistant.faq import faq_index
 from assistant.knowledge import PROJECT_ROOT
+from tests.e2e.conftest import running_bot
 
 MAX_MESSAGES = 6
 WALKS = int(os.environ.get("FUZZ_WALKS", "500"))
@@ -186,6 +187,13 @@ STATES: dict[str, tuple[list[str], Callable[[Turn], bool] | None]] = {
     "after cancelling": (["/book_appointment", "/stop"], kind_is("booking")),
     "after refusing consent": ([*BOOKING, "/deny"], kind_is("booking")),
 }
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    """Servers of its own: thousands of fuzz conversations would crowd the console tests' data."""
+    with running_bot(tmp_path_factory.mktemp("fuzz")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
