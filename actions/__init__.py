@@ -1,4 +1,4 @@
-"""Custom actions run by the rasa-sdk action server (``rasa run actions``).
+"""Custom actions run by the rasa-sdk action server (``python -m actions.server``).
 
 Modules are split by concern: ``answers`` (FAQ answers, clarifying questions,
 out-of-scope replies), ``safety`` (urgent care, unusable input),

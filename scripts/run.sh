@@ -12,7 +12,17 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 # The project's tables: migrate, insert queued bookings, retry staff e-mails.
 .venv/bin/python -m assistant.store
 
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+# The action server listens on loopback and answers only the Rasa server,
+# which sends this shared secret (endpoints.yml, actions/server.py).
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  if [ ! -s var/action_server_token ]; then
+    (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/action_server_token)
+  fi
+  ACTION_SERVER_TOKEN=$(cat var/action_server_token)
+fi
+export ACTION_SERVER_TOKEN ACTION_PORT ACTION_HOST=${ACTION_HOST:-127.0.0.1}
+
+.venv/bin/python -m actions.server &
 ACTIONS_PID=$!
 .venv/bin/python -m webapp &
 WEB_PID=$!

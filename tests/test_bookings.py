@@ -162,3 +162,70 @@ def test_migrations_match_the_models(db_url):
         context = MigrationContext.configure(connection, opts={
             "include_object": lambda obj, name, type_, *_: type_ != "table" or name in Base.metadata.tables})
         assert compare_metadata(context, Base.metadata) == []
+
+
+@pytest.mark.parametrize("changes", [
+    {"office": "oak_park\nBcc: everyone@example.com"},
+    {"office": "mars"},
+    {"full_name": "<script>alert(1)</script>"},
+    {"phone": "not a phone", "email": None},
+    {"preferred_times": ""},
+    {"consent": False},
+])
+def test_submit_checks_every_answer_again_and_stores_nothing_invalid(db_url, changes):
+    result = submit(form(**changes), db_url=db_url)
+    assert result.status == "invalid" and result.reference is None
+    with session(db_url) as db:
+        assert db.execute(select(BookingRequest)).first() is None
+
+
+def test_one_row_that_cannot_be_emailed_does_not_stop_the_others(db_url, smtp_server):
+    inbox, _ = smtp_server
+    with session(db_url) as db:  # a row stored before submit() re-checked its answers
+        db.add(BookingRequest(reference="BAD-ROW", submission_key="bad", conversation_id="c",
+                              full_name="Bad\nRow", phone=None, email="x@example.com",
+                              office="oak_park\nBcc: x", preferred_times="any", problem=None,
+                              consent=True))
+    result = submit(form(), db_url=db_url)
+    assert result.status == "saved" and result.staff_notified
+    assert [m["Subject"] for m in inbox.messages] == [f"New booking request {result.reference} (Oak Park, IL)"]
+    assert retry_notifications(db_url) == 0  # the bad row fails alone, again, without raising
+
+
+def test_database_and_outbox_files_are_private(tmp_path):
+    from assistant.bookings import _queue
+    from assistant.store import migrate
+
+    db = tmp_path / "private.db"
+    migrate(f"sqlite:///{db}")
+    assert db.stat().st_mode & 0o777 == 0o600
+    outbox = tmp_path / "outbox.jsonl"
+    assert _queue(form(), "SIJ-TEST0001", outbox)
+    assert outbox.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_password_is_never_sent_without_tls(db_url, monkeypatch):
+    """A server that would take the password in clear text gets neither it nor the e-mail."""
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.conftest import Inbox, free_port
+
+    logins = []
+
+    def authenticator(server, session_, envelope, mechanism, auth_data):
+        logins.append(mechanism)
+        return AuthResult(success=True)
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_USER": "assistant",
+                           "SMTP_PASSWORD": "secret", "STAFF_EMAIL": "desk@clinic.test"}.items():
+            monkeypatch.setenv(key, value)
+        result = submit(form(), db_url=db_url)
+    finally:
+        controller.stop()
+    assert result.status == "saved" and not result.staff_notified
+    assert logins == [] and inbox.messages == []

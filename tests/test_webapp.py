@@ -59,3 +59,12 @@ def test_widget_files_are_served_and_nothing_else(client) -> None:
 
 def test_oversized_request_bodies_are_refused(client) -> None:
     assert client.post("/", data=b"x" * (128 * 1024)).status_code in {405, 413}
+
+
+def test_staff_pages_are_never_cached_and_https_gets_hsts(client) -> None:
+    staff = client.get("/staff/login")
+    assert staff.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in staff.headers  # plain HTTP: HSTS would be ignored
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    secure = client.get("/staff/login", base_url="https://clinic.test")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")

@@ -8,7 +8,7 @@ origin and to the Rasa server the widget talks to. A page may widen
 
 from __future__ import annotations
 
-from flask import Response, g
+from flask import Response, g, request
 
 
 def content_security_policy(connect: list[str]) -> str:
@@ -32,4 +32,9 @@ def add_security_headers(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.path.startswith("/staff"):
+        # Visitor data (transcripts, bookings, exports) must not stay in any cache.
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
