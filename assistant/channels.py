@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ from sanic import Blueprint
 
 from assistant import recovery, sessions
 from assistant.clinic import load_clinic
+from assistant.triage import MODEL_MAX_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,26 @@ class AgentRef:
         @blueprint.listener("before_server_start")
         async def remember(app: Any, _loop: Any) -> None:
             self.app = app
+            # Sanic's default is 100 MB; a chat message needs a few kilobytes.
+            app.config.REQUEST_MAX_SIZE = max_body_bytes()
 
     def agent(self) -> Any:
         return getattr(getattr(self.app, "ctx", None), "agent", None)
+
+
+def max_body_bytes() -> int:
+    return int(os.environ.get("CHAT_MAX_BODY_BYTES", "262144"))
+
+
+def cap_length(message: UserMessage) -> None:
+    """Cut a huge message before the NLU pipeline sees it, and say so in its metadata.
+
+    Red flags are still looked for in what is kept (the classifier reads at
+    most this much anyway); the bot then answers that the message is too long.
+    """
+    if len(message.text) > MODEL_MAX_CHARS:
+        message.metadata = {**(message.metadata or {}), "truncated_from": len(message.text)}
+        message.text = message.text[:MODEL_MAX_CHARS]
 
 
 def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handler:
@@ -86,6 +105,7 @@ def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handle
             # treat anything that is not text as an empty message (which gets
             # its own reply) instead of crashing the NLU pipeline.
             message.text = ""
+        cap_length(message)
         agent = ref.agent()
         recovery.install(agent)
         try:

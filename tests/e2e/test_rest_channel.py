@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 
 import pytest
+import requests
 
 from assistant.knowledge import get_article, normalise_space
 
@@ -102,3 +104,23 @@ def test_never_mind_with_no_booking_open_does_not_talk_of_a_booking(bot):
     messages = bot.send("never mind", sender)
     assert bot.custom(messages)["kind"] == "smalltalk"
     assert "booking" not in messages[0]["text"].lower()
+
+
+def test_an_oversize_body_is_refused_before_it_reaches_the_bot(bot):
+    body = b'{"sender": "big", "message": "' + b"a" * 2_000_000 + b'"}'
+    response = requests.post(f"{bot.url}/webhooks/rest/webhook", data=body, timeout=60,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_a_very_long_message_is_cut_before_nlu_and_stored_cut(bot):
+    sender = uuid.uuid4().hex
+    text = ("is fusion my only option? " * 3000).strip()  # 77,999 characters
+    payload = bot.custom(bot.send(text, sender))
+    assert payload["kind"] == "fallback" and payload["reason"] == "too_long"
+    with sqlite3.connect(bot.db_path) as db:
+        row = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
+                         (sender,)).fetchone()
+    event = json.loads(row[0])
+    assert len(event["text"]) == 20_000
+    assert event["metadata"]["truncated_from"] == len(text)
