@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     Float,
+    ForeignKey,
     Integer,
     MetaData,
     String,
@@ -97,6 +98,23 @@ class StaffUser(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime)
+
+
+class StaffSession(Base):
+    """A signed-in console session, checked on every request so it can be ended.
+
+    The cookie holds a random token; only its SHA-256 is stored, so a copy of
+    the database does not sign anyone in. Rows go at sign-out, password change
+    or reset and deactivation, and are refused after the idle and absolute
+    limits (webapp.staff.auth).
+    """
+
+    __tablename__ = "staff_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class LoginAttempt(Base):

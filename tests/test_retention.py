@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, insert, select
 
-from assistant.retention import delete_conversations, purge
+from assistant.retention import delete_conversations, purge, purge_bookings
+from assistant.retention import main as retention_main
 from assistant.store import (
+    AuditEntry,
     BookingRequest,
+    BookingStatus,
     ConversationReview,
     LabelledExample,
     get_engine,
     session,
     tracker_events,
     tracker_metadata,
+    utcnow,
 )
 
 DAY = 24 * 3600
@@ -74,3 +80,40 @@ def test_deleting_one_conversation_on_request_touches_nothing_else(db_url) -> No
     assert result == {"conversations": 1, "events": 2, "reviews": 1, "labels": 1, "bookings": 1}
     assert counts(db_url, "asked-to-forget") == {"events": 0, "reviews": 0, "labels": 0, "bookings": 0}
     assert counts(db_url, "someone-else") == {"events": 2, "reviews": 1, "labels": 1, "bookings": 1}
+
+
+def add_booking(url: str, key: str, status: BookingStatus, age_days: float) -> None:
+    stamp = utcnow() - timedelta(days=age_days)
+    with session(url) as db:
+        db.add(BookingRequest(reference=f"SIJ-{key.upper()}", submission_key=key, conversation_id=key,
+                              full_name="A B", phone="(708) 555-0123", office="oak_park",
+                              preferred_times="mornings", consent=True, status=status,
+                              created_at=stamp, updated_at=stamp))
+
+
+def test_handled_booking_requests_are_purged_after_their_limit_unhandled_ones_kept(db_url) -> None:
+    add_booking(db_url, "oldclosed", BookingStatus.closed, age_days=400)
+    add_booking(db_url, "oldbooked", BookingStatus.booked, age_days=400)
+    add_booking(db_url, "oldnew", BookingStatus.new, age_days=400)
+    add_booking(db_url, "recentclosed", BookingStatus.closed, age_days=10)
+    assert purge_bookings(365, db_url) == {"bookings": 2, "unhandled_kept": 1}
+    with session(db_url) as db:
+        left = set(db.execute(select(BookingRequest.submission_key)).scalars())
+    assert left == {"oldnew", "recentclosed"}
+
+
+def test_the_command_line_purge_is_audited(db_url, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setattr("sys.argv", ["retention", "--days", "30"])
+    add_conversation(db_url, "old-conversation", age_days=40)
+    retention_main()
+    assert "deleted 1 conversations" in capsys.readouterr().out
+    with session(db_url) as db:
+        entries = db.execute(select(AuditEntry)).scalars().all()
+    assert [(e.username, e.action) for e in entries] == [("cli", "purge")]
+    assert "1 conversations" in entries[0].detail
+
+
+def test_a_retention_limit_below_one_day_is_refused(db_url) -> None:
+    with pytest.raises(ValueError):
+        purge_bookings(0, db_url)

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from webapp.security import add_security_headers
+from webapp.security import add_security_headers, trust_proxies
 from webapp.settings import Settings
 
 
@@ -28,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from webapp.staff.auth import init_auth
 
     init_auth(app)
+    trust_proxies(app)
     CSRFProtect(app)
     app.register_blueprint(site)
     app.register_blueprint(staff)

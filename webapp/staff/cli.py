@@ -2,6 +2,7 @@
 
     python -m webapp.staff.cli create-user alice --role admin   # asks for the password
     python -m webapp.staff.cli create-user bob --password-stdin < file
+    python -m webapp.staff.cli reset-password alice             # an existing account
     python -m webapp.staff.cli deactivate bob
     python -m webapp.staff.cli list
 """
@@ -12,11 +13,11 @@ import argparse
 import getpass
 import sys
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from assistant.store import StaffRole, StaffUser, migrate
+from assistant.store import AuditEntry, StaffRole, StaffSession, StaffUser, migrate
 from assistant.store import session as db_session
-from webapp.staff.passwords import MIN_LENGTH, hash_password
+from webapp.staff.passwords import MIN_LENGTH, check_new_password, hash_password
 
 
 def read_password(from_stdin: bool) -> str:
@@ -28,24 +29,56 @@ def read_password(from_stdin: bool) -> str:
     return first
 
 
+class AccountExists(ValueError):
+    """Creating an account must never quietly take over an existing one."""
+
+
+def _find(db, username: str) -> StaffUser | None:
+    return db.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+
+
 def create_user(username: str, password: str, role: StaffRole) -> None:
+    with db_session() as db:
+        if _find(db, username) is not None:
+            raise AccountExists(f"an account {username!r} already exists "
+                                "(reset-password gives it a new password)")
+    check_new_password(password, username)
     password_hash = hash_password(password)
     with db_session() as db:
-        user = db.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+        db.add(StaffUser(username=username, password_hash=password_hash, role=role, active=True))
+
+
+def set_password(username: str, password: str) -> int:
+    """A new password for an existing account; its sessions end. Returns the account id."""
+    check_new_password(password, username)
+    password_hash = hash_password(password)
+    with db_session() as db:
+        user = _find(db, username)
         if user is None:
-            db.add(StaffUser(username=username, password_hash=password_hash, role=role, active=True))
-        else:  # an existing account: new password and role, reactivated
-            user.password_hash, user.role, user.active = password_hash, role, True
+            raise ValueError(f"no account {username!r}")
+        user.password_hash = password_hash
+        user_id = user.id
+        db.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    return user_id
+
+
+def audit_cli(action: str, target: str, detail: str = "") -> None:
+    """Account changes from the command line are audited like those in the console."""
+    with db_session() as db:
+        db.add(AuditEntry(username="cli", action=action, target=target[:255], detail=detail[:2000]))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m webapp.staff.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    create = commands.add_parser("create-user", help="create an account or reset its password")
+    create = commands.add_parser("create-user", help="create an account (refused if the name exists)")
     create.add_argument("username")
     create.add_argument("--role", choices=[r.value for r in StaffRole], default="staff")
     create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    reset = commands.add_parser("reset-password", help="give an existing account a new password")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     deactivate = commands.add_parser("deactivate", help="block an account from signing in")
     deactivate.add_argument("username")
     commands.add_parser("list", help="list the accounts")
@@ -60,7 +93,15 @@ def main(argv: list[str] | None = None) -> None:
             create_user(username, read_password(args.password_stdin), StaffRole(args.role))
         except ValueError as error:
             sys.exit(str(error))
+        audit_cli("create_user", username, args.role)
         print(f"account {username!r} ({args.role}) is ready")
+    elif args.command == "reset-password":
+        try:
+            set_password(args.username, read_password(args.password_stdin))
+        except ValueError as error:
+            sys.exit(str(error))
+        audit_cli("reset_password", args.username)
+        print(f"account {args.username!r} has a new password")
     elif args.command == "deactivate":
         with db_session() as db:
             query = select(StaffUser).where(StaffUser.username == args.username)
@@ -68,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
             if user is None:
                 sys.exit(f"no account {args.username!r}")
             user.active = False
+            db.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+        audit_cli("deactivate_user", args.username)
         print(f"account {args.username!r} deactivated")
     else:
         with db_session() as db:

@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from assistant.store import BookingStatus
@@ -48,6 +48,14 @@ class NewUserForm(FlaskForm):
     password = PasswordField("Password (12+ characters)",
                              validators=[DataRequired(), Length(min=12, max=256)])
     role = SelectField("Role", choices=[("staff", "staff"), ("admin", "admin")])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    new = PasswordField("New password (12+ characters, not easy to guess)",
+                        validators=[DataRequired(), Length(min=12, max=256)])
+    repeat = PasswordField("New password again",
+                           validators=[DataRequired(), EqualTo("new", message="The new passwords differ.")])
 
 
 class ConfirmForm(FlaskForm):

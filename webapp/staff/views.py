@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +17,6 @@ from flask import (
     render_template,
     request,
     send_from_directory,
-    session,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
@@ -43,9 +41,26 @@ from assistant.store import (
 )
 from assistant.store import session as db_session
 from webapp.staff import audit
-from webapp.staff.auth import admin_required, check_credentials, enforce_idle_timeout, throttled
-from webapp.staff.cli import create_user
-from webapp.staff.forms import ConfirmForm, LabelForm, LoginForm, NewUserForm, ReviewForm, StatusForm
+from webapp.staff.auth import (
+    admin_required,
+    check_credentials,
+    end_session,
+    end_user_sessions,
+    expired_session_redirect,
+    start_session,
+    throttled,
+)
+from webapp.staff.cli import AccountExists, create_user
+from webapp.staff.forms import (
+    ConfirmForm,
+    LabelForm,
+    LoginForm,
+    NewUserForm,
+    PasswordChangeForm,
+    ReviewForm,
+    StatusForm,
+)
+from webapp.staff.passwords import check_new_password, hash_password, verify_password
 
 staff = Blueprint("staff", __name__, url_prefix="/staff")
 PAGE_SIZE = 25
@@ -57,8 +72,8 @@ def _require_login() -> Any:
     if request.endpoint in {"staff.login"}:
         return None
     if not current_user.is_authenticated:
-        return redirect(url_for("staff.login", next=request.path))
-    return enforce_idle_timeout()
+        return expired_session_redirect() or redirect(url_for("staff.login", next=request.path))
+    return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -74,15 +89,16 @@ def login() -> Any:
     if form.validate_on_submit():
         username = form.username.data.strip()
         if throttled(username):
+            audit.record("login_throttled", username)
             return render_template("staff/login.html", form=form,
                                    error="Too many failed attempts. Please wait 15 minutes."), 429
         identity = check_credentials(username, form.password.data)
         if identity is None:
+            audit.record("login_failed", username)
             return render_template("staff/login.html", form=form,
                                    error="Wrong username or password."), 401
+        start_session(int(identity.id))
         login_user(identity)
-        session.permanent = True
-        session["seen"] = time.time()
         audit.record("login")
         return redirect(_safe_next(form.next.data))
     return render_template("staff/login.html", form=form, error=None)
@@ -95,7 +111,48 @@ def logout() -> Any:
         abort(400)
     audit.record("logout")
     logout_user()
+    end_session()
     return redirect(url_for("staff.login"))
+
+
+def _filters_detail(filters: dict[str, str], shown: int) -> str:
+    used = " ".join(f"{k}={v!r}" for k, v in filters.items() if v)
+    return f"{used or 'no filters'}; {shown} shown"
+
+
+@staff.app_errorhandler(403)
+def forbidden(error: Exception) -> Any:
+    """A refused page is a security event: audited (staff paths), then a plain 403 page."""
+    if not request.path.startswith("/staff"):
+        return error
+    audit.record("forbidden", request.path[:255], request.method)
+    return render_template("staff/error.html", message="You do not have access to this page."), 403
+
+
+@staff.route("/password", methods=["GET", "POST"])
+def change_password() -> Any:
+    """Self-service password change (ASVS 2.1.5/2.1.6); the account's other sessions end."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        with db_session() as db:
+            user = db.get(StaffUser, int(current_user.id))
+            current_ok = user is not None and verify_password(user.password_hash, form.current.data)
+        if not current_ok:
+            audit.record("password_change_failed", current_user.username)
+            form.current.errors.append("This is not your current password.")
+        else:
+            try:
+                check_new_password(form.new.data, current_user.username)
+            except ValueError as error:
+                form.new.errors.append(str(error).capitalize())
+            else:
+                with db_session() as db:
+                    db.get(StaffUser, int(current_user.id)).password_hash = hash_password(form.new.data)
+                ended = end_user_sessions(int(current_user.id), keep_current=True)
+                audit.record("password_change", current_user.username, f"{ended} other sessions ended")
+                flash("Your password is changed; you were signed out everywhere else.")
+                return redirect(url_for("staff.conversations"))
+    return render_template("staff/password.html", form=form)
 
 
 @staff.get("/")
@@ -124,6 +181,10 @@ def conversations() -> str:
         reviews = {r.conversation_id: r for r in db.execute(select(ConversationReview)).scalars()}
     pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
     shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    # The list shows visitors' first questions: a view of health information.
+    audit.record("list_conversations", "", _filters_detail(
+        {"from": request.args.get("from", ""), "to": request.args.get("to", ""), "flag": flag or "",
+         "q": query, "page": str(page)}, len(shown)))
     return render_template("staff/conversations.html", conversations=shown, total=len(found),
                            page=page, pages=pages, flags=FLAGS, reviews=reviews,
                            filters={"from": request.args.get("from", ""), "to": request.args.get("to", ""),
@@ -222,6 +283,7 @@ def bookings() -> str:
         if status in {s.value for s in BookingStatus}:
             query = query.where(BookingRequest.status == BookingStatus(status))
         rows = db.execute(query.limit(500)).scalars().all()
+    audit.record("list_bookings", "", _filters_detail({"status": status or ""}, len(rows)))
     return render_template("staff/bookings.html", bookings=rows, statuses=[s.value for s in BookingStatus],
                            current=status or "", status_form=StatusForm)
 
@@ -252,6 +314,7 @@ def overview_page() -> str:
         booked = db.execute(select(BookingRequest.created_at).where(
             BookingRequest.created_at >= since)).scalars().all()
     numbers = overview(found, [b.date() for b in booked], today)
+    audit.record("view_overview", "", f"{len(found)} conversations since {since:%Y-%m-%d}")
     titles = {f.id: f.title for f in faq_index().values()}
     chart_data = {"days": numbers.days, "conversations": numbers.conversations_per_day,
                   "bookings": numbers.bookings_per_day, "answered": numbers.answered,
@@ -314,10 +377,16 @@ def export_bookings() -> Response:
 def users() -> Any:
     form = NewUserForm()
     if form.validate_on_submit():
-        create_user(form.username.data.strip(), form.password.data, StaffRole(form.role.data))
-        audit.record("create_user", form.username.data.strip(), form.role.data)
-        flash(f"Account {form.username.data.strip()} is ready.")
-        return redirect(url_for("staff.users"))
+        try:
+            create_user(form.username.data.strip(), form.password.data, StaffRole(form.role.data))
+        except AccountExists:
+            form.username.errors.append("An account with this name exists already.")
+        except ValueError as error:
+            form.password.errors.append(str(error).capitalize())
+        else:
+            audit.record("create_user", form.username.data.strip(), form.role.data)
+            flash(f"Account {form.username.data.strip()} is ready.")
+            return redirect(url_for("staff.users"))
     with db_session() as db:
         accounts = db.execute(select(StaffUser).order_by(StaffUser.username)).scalars().all()
     return render_template("staff/users.html", form=form, accounts=accounts, confirm=ConfirmForm())
@@ -337,6 +406,7 @@ def deactivate_user(user_id: int) -> Any:
             abort(404)
         account.active = False
         name = account.username
+    end_user_sessions(user_id)
     audit.record("deactivate_user", name)
     flash(f"Account {name} deactivated.")
     return redirect(url_for("staff.users"))
