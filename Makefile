@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench-retrain bench-conversation data validate train run test lint eval eval-safety compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench-retrain bench-conversation data validate train run test lint eval eval-clinc eval-safety compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
@@ -86,6 +86,10 @@ test: lint train browser
 
 eval: train
 	@$(PY) -m assistant.evaluate $(ARGS)
+
+# Out-of-scope check on CLINC150's public test queries (numbers only)
+eval-clinc: train
+	@$(PY) -m assistant.evaluate_clinc $(ARGS)
 
 # Red-flag recall and false alarms: development set (ARGS=--show) and the sealed set (numbers only)
 eval-safety: install

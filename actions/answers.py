@@ -19,6 +19,7 @@ from actions.replies import (
     topic_button,
 )
 from assistant.clinic import load_clinic
+from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, decide
 from assistant.triage import is_diagnosis_request
 
@@ -72,7 +73,7 @@ class ActionAnswerFaq(Action):
         if chosen in known:
             send_answer(dispatcher, chosen, None)
             return [SlotSet("topic", chosen)]
-        decision = decide(tracker.latest_message, set(known))
+        decision = decide(tracker.latest_message, set(known), retriever=default_retriever())
         if decision.kind == ANSWER and decision.topic:
             send_answer(dispatcher, decision.topic, round(decision.confidence, 4))
             return [SlotSet("topic", decision.topic)]

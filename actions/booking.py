@@ -19,6 +19,7 @@ from actions.conversation import send_capabilities, send_handoff
 from actions.replies import BOOK_BUTTON, faqs, send
 from assistant import bookings
 from assistant.clinic import Office, load_clinic
+from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, decide
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def send_already_booking(dispatcher: CollectingDispatcher, step: str | None) -> 
 
 def answer_if_faq(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     known = faqs()
-    decision = decide(tracker.latest_message, set(known))
+    decision = decide(tracker.latest_message, set(known), retriever=default_retriever())
     if decision.kind != ANSWER or not decision.topic:
         return False
     send_answer(dispatcher, decision.topic, round(decision.confidence, 4))

@@ -31,6 +31,7 @@ import yaml
 from assistant.faq import load_faqs, normalise_phrase
 from assistant.knowledge import PROJECT_ROOT
 from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
+from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
 
 HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
@@ -82,7 +83,7 @@ def classify(parse_data: dict[str, Any], topics: set[str], thresholds: Threshold
         return FALLBACK, None, (), 0.0
     if intent != "faq":
         return intent or "none", None, (), 0.0
-    decision = decide(parse_data, topics, thresholds)
+    decision = decide(parse_data, topics, thresholds, retriever=default_retriever())
     return decision.kind, decision.topic, decision.options, decision.confidence
 
 
@@ -125,17 +126,20 @@ def evaluate(model: str, heldout: dict[str, Any] | None = None) -> list[Outcome]
     return outcomes_for(parse_heldout(model, heldout))
 
 
-def sweep(items: list[Item]) -> None:
-    """Print how the bars move with the thresholds (to tune assistant/routing.py)."""
-    print("answer_min margin clarify_min | in_scope resolved clarify | out_of_scope")
-    for answer_min in (0.3, 0.4, 0.5, 0.6):
-        for margin in (0.0, 0.1, 0.2, 0.3):
-            for clarify_min in (0.1, 0.2, 0.3):
+def sweep(dev1: list[Item], dev2: list[Item]) -> None:
+    """Print how both development sets move with the thresholds (to tune assistant/routing.py)."""
+    print("answer_min margin clarify_min | dev1 in_scope resolved out_of_scope "
+          "| dev2 in_scope resolved out_of_scope")
+    for answer_min in (0.25, 0.3, 0.4, 0.5):
+        for margin in (0.0, 0.05, 0.1, 0.2):
+            for clarify_min in (0.15, 0.2, 0.3):
                 t = Thresholds(answer_min, margin, clarify_min)
-                s = summarise(outcomes_for(items, t))
-                print(f"{answer_min:10.2f} {margin:6.2f} {clarify_min:11.2f} | "
-                      f"{s['scores'].get('in_scope', 0):8.1%} {s['in_scope_resolved']:8.1%} "
-                      f"{s['clarify_rate']:7.1%} | {s['scores'].get('out_of_scope', 0):8.1%}")
+                row = f"{answer_min:10.2f} {margin:6.2f} {clarify_min:11.2f}"
+                for items in (dev1, dev2):
+                    s = summarise(outcomes_for(items, t))
+                    row += (f" | {s['scores'].get('in_scope', 0):8.1%} {s['in_scope_resolved']:8.1%} "
+                            f"{s['scores'].get('out_of_scope', 0):8.1%}")
+                print(row)
 
 
 def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -222,19 +226,27 @@ def load_writer_sets(directory: Path = SEALED_QUESTIONS) -> dict[str, dict[str, 
     return sets
 
 
-def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Numbers for a set by several writers: overall, per writer, near-misses apart."""
+def parse_writer_sets(model: str, sets: dict[str, dict[str, Any]]) -> dict[str, list[Item]]:
+    """Parse every question of a writers' set with one model load; items per writer."""
     tagged: list[tuple[str, str, str | None, str]] = []  # writer, group, topic, text
     for writer, questions in sets.items():
         tagged += [(writer, "in_scope", topic, q) for topic, qs in questions["in_scope"].items() for q in qs]
         tagged += [(writer, "out_of_scope", None, q) for q in questions["out_of_scope"]]
-    parses = asyncio.run(_parse_all(model, [text for *_, text in tagged]))  # one model load
+    parses = asyncio.run(_parse_all(model, [text for *_, text in tagged]))
+    items: dict[str, list[Item]] = {writer: [] for writer in sets}
+    for (writer, group, topic, text), parse in zip(tagged, parses, strict=True):
+        items[writer].append((group, topic, text, parse))
+    return items
+
+
+def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Numbers for a set by several writers: overall, per writer, near-misses apart."""
+    parsed = parse_writer_sets(model, sets)
     per_writer = {}
     everything: list[Outcome] = []
     near_miss: list[Outcome] = []
     for writer, questions in sets.items():
-        items = [(g, topic, text, parse) for (w, g, topic, text), parse in zip(tagged, parses, strict=True)
-                 if w == writer]
+        items = parsed[writer]
         outcomes = outcomes_for(items)
         everything += outcomes
         near = set(questions["near_miss"])
@@ -304,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or latest_model()
     items = parse_heldout(model, heldout)
     if args.sweep:
-        sweep(items)
+        dev2 = parse_writer_sets(model, load_writer_sets(VISITORS_DEV))
+        sweep(items, [item for writer_items in dev2.values() for item in writer_items])
         return 0
     outcomes = outcomes_for(items)
     summary = summarise(outcomes)

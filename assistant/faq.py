@@ -21,6 +21,7 @@ File format::
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +30,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from assistant.knowledge import KNOWLEDGE_DIR, PROJECT_ROOT, Article, get_article
+from assistant.knowledge import KNOWLEDGE_DIR, PROJECT_ROOT, Article, get_article, load_articles
 
 FAQ_DIR = PROJECT_ROOT / "data" / "faq"
 MIN_PHRASINGS = 12
@@ -215,7 +216,32 @@ def load_faqs(faq_dir: Path = FAQ_DIR, knowledge_dir: Path = KNOWLEDGE_DIR,
     return faqs
 
 
+def _source_fingerprint() -> tuple[tuple[str, int, int], ...]:
+    paths = sorted([*FAQ_DIR.glob("*.yml"), *KNOWLEDGE_DIR.glob("*.txt")])
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+
+
 @lru_cache(maxsize=1)
-def faq_index() -> dict[str, Faq]:
-    """FAQs by id, loaded once per process (the action server's view)."""
+def _load_index(fingerprint: tuple[tuple[str, int, int], ...]) -> dict[str, Faq]:
+    load_articles.cache_clear()  # a new or changed knowledge text is part of the change
     return {faq.id: faq for faq in load_faqs()}
+
+
+_last_good: dict[str, Faq] = {}
+
+
+def faq_index() -> dict[str, Faq]:
+    """FAQs by id: the action server's view, reloaded when the files change.
+
+    ``make retrain`` promotes a model with a new FAQ while the action server
+    runs; it must then answer with that FAQ without a restart. A file caught
+    half-edited (it does not validate) leaves the last good index in place.
+    """
+    global _last_good
+    try:
+        _last_good = _load_index(_source_fingerprint())
+    except (FaqError, OSError) as error:
+        if not _last_good:
+            raise
+        logging.getLogger(__name__).warning("FAQ files do not load; keeping the last good ones: %s", error)
+    return _last_good

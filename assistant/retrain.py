@@ -6,12 +6,13 @@ answers changed, from scratch when an FAQ was added (Rasa reuses cached
 components from ``.rasa/cache`` either way), evaluates it on the held-out
 questions, writes a report under ``reports/<model>/`` and compares it with the
 served model. Only if every bar holds is the candidate moved into ``models/``,
-where ``make run`` serves the newest model; otherwise the served model stays
+where the model server hands the newest model to the running bot; otherwise the served model stays
 and the reason is printed. Model names carry the hash of the data they were
 trained on; ``models/registry.json`` records each model's scores.
 
 ``make rollback`` retires the newest model to ``models/retired/`` so the one
-before it is served again (after restarting ``make run``).
+before it is served again. Either way the running bot (``make run``) pulls the
+change from the model server within ``wait_time_between_pulls`` (endpoints.yml).
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ def data_hash(root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()[:12]
 
 
-def served_models() -> list[Path]:
-    """Models in models/, oldest first (Rasa serves the newest)."""
-    return sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)
+def served_models(models: Path | None = None) -> list[Path]:
+    """Models in models/, oldest first (the model server serves the newest)."""
+    return sorted((models or MODELS).glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)
 
 
 def load_registry() -> dict[str, Any]:
@@ -145,7 +146,7 @@ def retrain(force: bool = False, full: bool = False) -> int:
                              "summary": {k: summary[k] for k in ("scores", "per_topic", "bars_met")}}
     save_registry(registry)
     print(f"\npromoted: {target.relative_to(PROJECT_ROOT)} is now the served model "
-          "(restart `make run` to load it)")
+          "(a running bot loads it within about 10 s)")
     return 0
 
 
@@ -157,7 +158,7 @@ def rollback() -> int:
     RETIRED.mkdir(exist_ok=True)
     newest = served[-1]
     shutil.move(str(newest), RETIRED / newest.name)
-    print(f"retired {newest.name}; now served: {served[-2].name} (restart `make run` to load it)")
+    print(f"retired {newest.name}; now served: {served[-2].name} (a running bot loads it within about 10 s)")
     if data_hash() not in served[-2].name:
         print("note: the data has changed since that model was trained; `make retrain` would train it again")
     return 0

@@ -1,14 +1,16 @@
 """Decide what to do with a parsed message: answer, clarify or decline.
 
 Shared by the action server and ``make eval`` so the evaluation measures the
-exact behaviour visitors get. Thresholds were tuned with `make eval ARGS=--sweep`
+exact behaviour visitors get. The ResponseSelector's ranking is blended with
+lexical retrieval over the FAQ source (:mod:`assistant.retrieval`) when a
+retriever is given. Thresholds were tuned with `make eval ARGS=--sweep`
 (see docs/nlu.md); raise answer_min to make the bot more cautious.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 FAQ_INTENT = "faq"
 ANSWER = "answer"
@@ -16,13 +18,16 @@ CLARIFY = "clarify"
 FALLBACK = "fallback"
 
 MAX_OPTIONS = 3
+# Share of the blended score that comes from retrieval; the rest is the
+# ResponseSelector's confidence (chosen on the development sets, docs/nlu.md).
+RETRIEVAL_WEIGHT = 0.4
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer_min: float = 0.30   # top FAQ confidence needed to answer outright
+    answer_min: float = 0.30   # top blended score needed to answer outright
     margin: float = 0.10       # ... and how far ahead of the runner-up it must be
-    clarify_min: float = 0.20  # below this, the bot declines instead of asking
+    clarify_min: float = 0.25  # FAQs scoring this much are offered when it is too close to call
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -34,6 +39,10 @@ class Decision:
     topic: str | None = None
     confidence: float = 0.0
     options: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Retriever(Protocol):
+    def scores(self, text: str) -> dict[str, float]: ...
 
 
 def faq_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
@@ -48,23 +57,49 @@ def faq_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
     return result
 
 
+def blend(selector: list[tuple[str, float]], retrieved: dict[str, float],
+          weight: float = RETRIEVAL_WEIGHT) -> list[tuple[str, float]]:
+    """Selector confidences and retrieval scores mixed, best first.
+
+    Retrieval counts in proportion to how sure it is (its top score): for a
+    vague query ("studies") its scores are flat and would only dilute the
+    selector, for "Chonnam University study" it is near-certain.
+    """
+    if not retrieved:
+        return selector
+    share = weight * max(retrieved.values())
+    chosen = dict(selector)
+    topics = dict.fromkeys([*chosen, *retrieved])
+    mixed = {t: (1 - share) * chosen.get(t, 0.0) + share * retrieved.get(t, 0.0) for t in topics}
+    return sorted(mixed.items(), key=lambda item: -item[1])
+
+
 def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None,
-           thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
+           thresholds: Thresholds = DEFAULT_THRESHOLDS,
+           retriever: Retriever | None = None) -> Decision:
     """Pick the FAQ to answer, the FAQs to offer, or decline."""
     intent = (parse_data.get("intent") or {}).get("name")
     if intent != FAQ_INTENT:
         return Decision(FALLBACK)
-    ranking = [(t, c) for t, c in faq_ranking(parse_data)
-               if known_topics is None or t in known_topics]
+    ranking = faq_ranking(parse_data)
+    if retriever is not None:
+        # Retrieval re-ranks the selector's candidates and adds none: only
+        # FAQs the served model knows are answered, so a rolled-back model
+        # answers exactly as before even though the FAQ files moved on.
+        candidates = {t for t, _ in ranking}
+        retrieved = retriever.scores(parse_data.get("text") or "")
+        ranking = blend(ranking, {t: v for t, v in retrieved.items() if t in candidates})
+    ranking = [(t, c) for t, c in ranking if known_topics is None or t in known_topics]
     if not ranking:
         return Decision(FALLBACK)
     top, confidence = ranking[0]
     runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
     if confidence >= thresholds.answer_min and confidence - runner_up >= thresholds.margin:
         return Decision(ANSWER, top, confidence)
-    if confidence >= thresholds.clarify_min:
-        # A lone, unconfident guess is offered as "Did you mean ...?" too:
-        # a wrong answer with a quote attached would look authoritative.
-        options = tuple(t for t, c in ranking[:MAX_OPTIONS] if c >= thresholds.clarify_min)
+    # Too close to call: ask, but only between real candidates; "Did you
+    # mean X?" with a single X is no question (and a wrong answer with a
+    # quote attached would look authoritative), so a lone guess is declined.
+    options = tuple(t for t, c in ranking[:MAX_OPTIONS] if c >= thresholds.clarify_min)
+    if len(options) >= 2:
         return Decision(CLARIFY, top, confidence, options)
     return Decision(FALLBACK, top, confidence)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start the action server and the web app (background) and the Rasa server
-# (foreground) with the latest model. Ctrl-C stops all three.
+# Start the model server, the action server and the web app (background) and
+# the Rasa server (foreground), which pulls the newest model from the model
+# server (endpoints.yml). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
@@ -22,11 +23,14 @@ if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
 fi
 export ACTION_SERVER_TOKEN ACTION_PORT ACTION_HOST=${ACTION_HOST:-127.0.0.1}
 
+# Port 5056 is the one endpoints.yml's `models:` URL names.
+MODEL_SERVER_PORT=5056 .venv/bin/python -m assistant.model_server &
+MODELS_PID=$!
 .venv/bin/python -m actions.server &
 ACTIONS_PID=$!
 .venv/bin/python -m webapp &
 WEB_PID=$!
-trap 'kill "$ACTIONS_PID" "$WEB_PID" 2>/dev/null || true' EXIT INT TERM
+trap 'kill "$MODELS_PID" "$ACTIONS_PID" "$WEB_PID" 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 Starting the bot: REST and socket.io on http://localhost:$RASA_PORT, actions on :$ACTION_PORT.
@@ -38,5 +42,5 @@ click "Questions? Chat with us" in the corner. Staff console: http://localhost:$
 MSG
 # No --enable-api: the HTTP API would expose every conversation (health
 # information) without a login. The channels below need nothing more.
-.venv/bin/rasa run --model models --port "$RASA_PORT" \
+.venv/bin/rasa run --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints endpoints.yml --cors "${RASA_CORS:-*}"

@@ -20,7 +20,7 @@ def test_a_confident_clear_winner_is_answered():
 
 
 def test_two_close_candidates_are_offered_as_options():
-    decision = decide(parse([("prp_what", 0.45), ("prp_vs_steroids", 0.40), ("authors", 0.01)]))
+    decision = decide(parse([("prp_what", 0.45), ("prp_vs_steroids", 0.43), ("authors", 0.01)]))
     assert decision.kind == CLARIFY
     assert decision.options == ("prp_what", "prp_vs_steroids")
 
@@ -36,7 +36,22 @@ def test_other_intents_and_unknown_topics_are_declined():
     assert decide({"intent": {"name": "faq"}}).kind == FALLBACK
 
 
-def test_a_lone_unconfident_guess_is_offered_not_asserted():
-    between = (DEFAULT_THRESHOLDS.clarify_min + DEFAULT_THRESHOLDS.answer_min) / 2
-    decision = decide(parse([("prp_what", between), ("authors", 0.02)]))
-    assert (decision.kind, decision.options) == (CLARIFY, ("prp_what",))
+def test_a_guess_below_the_answer_level_is_declined_not_asserted():
+    below = DEFAULT_THRESHOLDS.answer_min - 0.01
+    decision = decide(parse([("prp_what", below), ("authors", 0.02)]))
+    assert decision.kind == FALLBACK
+
+
+def test_a_clarifying_question_always_offers_at_least_two_options():
+    t = DEFAULT_THRESHOLDS
+    for top in (t.clarify_min, t.answer_min, 0.5, 0.9):
+        runner_up = max(top - t.margin / 2, t.clarify_min)
+        decision = decide(parse([("prp_what", top), ("authors", runner_up), ("disclaimer", 0.01)]))
+        assert decision.kind == CLARIFY
+        assert decision.options == ("prp_what", "authors")
+
+
+def test_a_lone_guess_too_weak_to_answer_is_declined():
+    t = DEFAULT_THRESHOLDS
+    decision = decide(parse([("prp_what", (t.clarify_min + t.answer_min) / 2), ("authors", 0.02)]))
+    assert decision.kind == FALLBACK

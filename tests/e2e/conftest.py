@@ -128,8 +128,13 @@ def _wait_until_ready(bot: Bot, processes: list[subprocess.Popen], logs: list[Pa
 
 @contextlib.contextmanager
 def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_ROOT,
-                extra_env: dict[str, str] | None = None) -> Iterator[Bot]:
-    rasa_port, action_port = free_port(), free_port()
+                extra_env: dict[str, str] | None = None, model_server: bool = False) -> Iterator[Bot]:
+    """The Rasa server (and action server) on free ports with a tracker store in ``workdir``.
+
+    With ``model_server``, Rasa pulls its model from ``assistant.model_server``
+    every 2 s, as ``make run`` does (every 10 s), instead of loading a file.
+    """
+    rasa_port, action_port, model_port = free_port(), free_port(), free_port()
     db_path = workdir / "rasa.db"
     migrate(f"sqlite:///{db_path}")
     endpoints = workdir / "endpoints.yml"
@@ -138,17 +143,20 @@ def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_R
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
         f"  headers:\n    X-Action-Token: {token}\n"
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db_path}\n"
+        + (f"models:\n  url: http://127.0.0.1:{model_port}/model\n  wait_time_between_pulls: 2\n"
+           if model_server else "")
     )
     env = {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
            "DATABASE_URL": f"sqlite:///{db_path}", "BOOKING_OUTBOX": str(workdir / "outbox.jsonl"),
            "ACTION_SERVER_TOKEN": token, "ACTION_HOST": "127.0.0.1", "ACTION_PORT": str(action_port),
-           **(extra_env or {})}
-    commands = {
-        "rasa": [str(BIN / "rasa"), "run", "--model", latest_model(root), "--port", str(rasa_port),
-                 "--credentials", "credentials.yml", "--endpoints", str(endpoints),
-                 "--cors", "*"],
-    }
+           "MODEL_SERVER_PORT": str(model_port), **(extra_env or {})}
+    model = [] if model_server else ["--model", latest_model(root)]
+    commands = {}
+    if model_server:
+        commands["models"] = [sys.executable, "-m", "assistant.model_server"]
+    commands["rasa"] = [str(BIN / "rasa"), "run", *model, "--port", str(rasa_port),
+                        "--credentials", "credentials.yml", "--endpoints", str(endpoints), "--cors", "*"]
     if with_actions:
         commands["actions"] = [sys.executable, "-m", "actions.server"]
     logs = [workdir / f"{name}.log" for name in commands]
@@ -170,7 +178,7 @@ def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_R
         _wait_until_ready(bot, list(processes.values()), logs, needs_actions=with_actions)
         yield bot
     finally:
-        running = [p for p in (bot.rasa, bot.actions) if p is not None]
+        running = [p for p in (bot.rasa, bot.actions, processes.get("models")) if p is not None]
         for proc in running:
             proc.terminate()
         for proc in running:

@@ -55,7 +55,7 @@ BOOKING_ANSWERS = ["Jane Doe", "José Álvarez-Núñez", "708 555 0123", "jane@e
 # The first phrasing of these FAQs is asked to check that the bot still answers.
 PROBE_TOPICS = ("prolotherapy_what", "fusion_only_option", "prp_what", "si_joint_what",
                 "clinic_offices", "diagnostic_clues")
-CLARIFY_CANDIDATES = ["research", "evidence", "injections", "treatment", "pain", "studies", "SI joint", "surgery", "shots"]
+CLARIFY_CANDIDATES = ["research", "study results", "evidence", "injections", "treatment", "pain", "studies", "SI joint", "surgery", "shots"]
 
 
 def domain_intents() -> list[str]:

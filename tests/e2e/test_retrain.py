@@ -2,8 +2,10 @@
 
 A new knowledge text and a new FAQ (through the scaffold) go in, `make
 retrain` validates, trains (reusing Rasa's cache), evaluates and promotes the
-model, and the running bot answers the new question with its quote and
-citation. The copy keeps the working tree's FAQ files and models untouched.
+model, and the bot, running all along and pulling from the model server,
+answers the new question with its quote and citation without a restart;
+after `make rollback` it answers as before. The copy keeps the working tree's
+FAQ files and models untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from assistant.bench_retrain import NEW_FAQ, NOTICE, copy_project
@@ -24,38 +27,64 @@ def make(root: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, timeout=2400, check=False)
 
 
-def test_new_faq_from_scaffold_to_a_sourced_answer(tmp_path: Path) -> None:
+QUESTION = "is there free parking at your office?"
+SWAP_TIMEOUT = 180  # the pull interval (2 s) plus loading a model
+
+
+def wait_for_reply(bot, condition, what: str) -> dict:
+    """Ask until the running bot's reply meets ``condition`` (it is loading a new model)."""
+    deadline = time.monotonic() + SWAP_TIMEOUT
+    reply: dict = {}
+    while time.monotonic() < deadline:
+        reply = bot.custom(bot.send(QUESTION, sender="swap-check"))
+        if condition(reply):
+            return reply
+        time.sleep(2)
+    raise AssertionError(f"the running bot never {what}; last reply {reply}")
+
+
+def test_new_faq_from_scaffold_to_a_sourced_answer_without_a_restart(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
-    shutil.copy(NOTICE, root / "data" / "knowledge" / NOTICE.name)
+    with running_bot(tmp_path / "bot", root=root, model_server=True) as bot:
+        before = bot.custom(bot.send(QUESTION))
+        assert before.get("topic") != "demo_parking"
+        conversation = "started-before-the-swap"
+        assert bot.send("is fusion my only option?", sender=conversation)
 
-    scaffolded = make(root, "faq-new", "ID=demo_parking", "GROUP=visiting")
-    assert scaffolded.returncode == 0, scaffolded.stderr
-    template = (root / "data" / "faq" / "visiting.yml").read_text()
-    assert "- id: demo_parking" in template and "TODO" in template
+        shutil.copy(NOTICE, root / "data" / "knowledge" / NOTICE.name)
+        scaffolded = make(root, "faq-new", "ID=demo_parking", "GROUP=visiting")
+        assert scaffolded.returncode == 0, scaffolded.stderr
+        template = (root / "data" / "faq" / "visiting.yml").read_text()
+        assert "- id: demo_parking" in template and "TODO" in template
 
-    # the unfilled template is refused before any training, naming file and line
-    refused = make(root, "retrain")
-    assert refused.returncode != 0
-    assert re.search(r"data/faq/visiting\.yml:\d+: demo_parking: quote is not verbatim", refused.stdout + refused.stderr)
+        # the unfilled template is refused before any training, naming file and line
+        refused = make(root, "retrain")
+        assert refused.returncode != 0
+        assert re.search(r"data/faq/visiting\.yml:\d+: demo_parking: quote is not verbatim",
+                         refused.stdout + refused.stderr)
 
-    (root / "data" / "faq" / "visiting.yml").write_text(NEW_FAQ)
-    retrained = make(root, "retrain")
-    output = retrained.stdout + retrained.stderr
-    assert retrained.returncode == 0, output[-4000:]
-    assert "promoted" in output and re.search(r"training took \d+ s \(full training\)", output)
-    assert "fine-tuning is not possible" in output  # a new FAQ is a new label: trained from scratch
-    # the held-out set has no question for the new FAQ yet: the report says so
-    assert "no held-out questions: demo_parking" in output
-    report = next((root / "reports").glob("*/report.md"))
-    assert "## Per FAQ" in report.read_text() and (report.parent / "confidence.png").stat().st_size > 0
+        (root / "data" / "faq" / "visiting.yml").write_text(NEW_FAQ)
+        retrained = make(root, "retrain")
+        output = retrained.stdout + retrained.stderr
+        assert retrained.returncode == 0, output[-4000:]
+        assert "promoted" in output and re.search(r"training took \d+ s \(full training\)", output)
+        assert "fine-tuning is not possible" in output  # a new FAQ is a new label: trained from scratch
+        # the held-out set has no question for the new FAQ yet: the report says so
+        assert "no held-out questions: demo_parking" in output
+        report = next((root / "reports").glob("*/report.md"))
+        assert "## Per FAQ" in report.read_text() and (report.parent / "confidence.png").stat().st_size > 0
 
-    with running_bot(tmp_path / "bot", root=root) as bot:
-        reply = bot.custom(bot.send("is there free parking at your office?"))
-    assert reply["kind"] == "answer" and reply["topic"] == "demo_parking"
-    source = reply["sources"][0]
-    assert source["quote"].startswith("Parking for the demonstration office is in the blue garage")
-    assert source["label"].startswith("[1] Example reference used only by the retraining test")
+        # the same processes now answer the new FAQ, with its quote and citation
+        reply = wait_for_reply(bot, lambda r: r.get("topic") == "demo_parking", "answered the new FAQ")
+        assert reply["kind"] == "answer"
+        source = reply["sources"][0]
+        assert source["quote"].startswith("Parking for the demonstration office is in the blue garage")
+        assert source["label"].startswith("[1] Example reference used only by the retraining test")
+        # a conversation that started under the old model goes on
+        assert bot.custom(bot.send("thanks", sender=conversation))
 
-    # rollback serves the model from before the change again
-    rolled = make(root, "rollback")
-    assert rolled.returncode == 0 and "now served" in rolled.stdout
+        # rollback: the model from before the change is served again, and its answer is back
+        rolled = make(root, "rollback")
+        assert rolled.returncode == 0 and "now served" in rolled.stdout
+        again = wait_for_reply(bot, lambda r: r.get("topic") != "demo_parking", "went back to the old model")
+        assert (again["kind"], again.get("topic")) == (before["kind"], before.get("topic"))
