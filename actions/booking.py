@@ -383,14 +383,18 @@ def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
     result = bookings.submit(form)
     send(dispatcher, "booking", submitted_text(form, result), booking_reference=result.reference,
          status=result.status, staff_notified=result.staff_notified)
-    if result.status in ("failed", "invalid"):
-        return []  # keep the answers: the visitor may try again
+    if result.status in ("failed", "invalid", "limited"):
+        return []  # keep the answers: the visitor may try again or call
     return [SlotSet("booking_reference", result.reference), SlotSet("requested_slot", None),
             *(SlotSet(slot, None) for slot in FORM_SLOTS)]
 
 
 def submitted_text(form: bookings.BookingForm, result: bookings.SubmitResult) -> str:
     clinic = load_clinic()
+    if result.status == "limited":
+        return ("This conversation has already sent several booking requests today, so I have NOT "
+                "sent this one; the clinic will contact you about the earlier ones. To change or "
+                f"add anything, please call the clinic: {clinic.phones}.")
     if result.status in ("failed", "invalid"):
         return ("I'm sorry: a technical problem stopped me from saving your request, so it has "
                 f"NOT been sent. Please call the clinic instead: {clinic.phones}.")

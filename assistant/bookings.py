@@ -22,12 +22,13 @@ import smtplib
 import ssl
 import unicodedata
 from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.clinic import Office, load_clinic
@@ -156,11 +157,25 @@ class SubmitResult:
     staff_notified: bool = False
 
 
+class LimitReached(Exception):
+    """This conversation has sent as many requests as a day allows."""
+
+
+def booking_limit() -> int:
+    """Requests one conversation may send in 24 hours (each one e-mails the staff)."""
+    return int(os.environ.get("BOOKING_LIMIT_PER_CONVERSATION", "3"))
+
+
 def _insert(form: BookingForm, reference: str, db_url: str | None) -> tuple[BookingRequest, bool]:
     with session(db_url) as db:
         existing = find_by_submission(db, form.submission_key())
         if existing is not None:
             return existing, True
+        recent = db.execute(select(func.count()).select_from(BookingRequest).where(
+            BookingRequest.conversation_id == form.conversation_id,
+            BookingRequest.created_at >= utcnow() - timedelta(days=1))).scalar_one()
+        if recent >= booking_limit():
+            raise LimitReached
         row = BookingRequest(reference=reference, submission_key=form.submission_key(), **asdict(form))
         db.add(row)
         return row, False
@@ -241,6 +256,9 @@ def submit(form: BookingForm, db_url: str | None = None, outbox: Path | None = N
     try:
         flush_outbox(db_url, outbox)
         row, duplicate = _insert(form, reference, db_url)
+    except LimitReached:
+        log.warning("booking request refused: conversation %s is over the daily limit", form.conversation_id)
+        return SubmitResult(None, "limited")
     except (SQLAlchemyError, OSError):
         log.exception("booking could not be stored; queueing it")
         queued = _queue(form, reference, outbox)

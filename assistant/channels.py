@@ -9,6 +9,16 @@ phone numbers. The same wrapper registers the recovery from a broken turn
 (assistant/recovery.py) and starts a new session in a very long conversation
 (assistant/sessions.py). Configured in credentials.yml.
 
+Before any of that, a message over the rate limits (assistant/limits.py)
+gets a "please wait" reply and goes no further.
+
+The socket.io channel issues conversation ids itself (signed resume tokens,
+assistant/chat_sessions.py) and binds each socket to its conversation: what a
+client writes as ``session_id`` is never used as a conversation id. The REST
+channel accepts only well-formed sender ids, keeps the health checks' ids for
+loopback callers, and requires ``REST_CHANNEL_TOKEN`` (as a bearer token)
+when that is set, as it should be in production.
+
 The socket.io channel also sends each bot message as one event
 ``{"text", "buttons", "custom"}``. Rasa's own socket.io output splits text at
 blank lines into several events and cannot send a ``custom`` payload at all
@@ -18,29 +28,39 @@ widget needs the answer, its quotes and its buttons together.
 
 from __future__ import annotations
 
+import hmac
 import inspect
+import ipaddress
 import logging
 import os
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
 
-from assistant import recovery, sessions
+from assistant import chat_sessions, limits, recovery, sessions
 from assistant.clinic import load_clinic
+from assistant.conversations import SYSTEM_SENDERS
 from assistant.triage import MODEL_MAX_CHARS
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
-# Session ids are the conversation ids in the tracker store: accept only the
-# shape we hand out (or a UUID) so a client cannot pick arbitrary strings.
-_SESSION_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+# What a REST client may use as its conversation id.
+_REST_SENDER = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+_limits: limits.ChatLimits | None = None
+
+
+def chat_limits() -> limits.ChatLimits:
+    global _limits
+    if _limits is None:
+        _limits = limits.ChatLimits()
+    return _limits
 
 
 def unavailable_text() -> str:
@@ -100,6 +120,10 @@ def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handle
     ref = ref or AgentRef()
 
     async def handle(message: UserMessage) -> None:
+        if not chat_limits().allow(message.sender_id, limits.client_address.get()):
+            await message.output_channel.send_response(message.sender_id, {
+                "text": limits.limit_text(), "custom": {"kind": "limit", "reason": "rate"}})
+            return
         if not isinstance(message.text, str):
             # socket.io can carry binary frames or JSON objects as "message";
             # treat anything that is not text as an empty message (which gets
@@ -140,7 +164,37 @@ class ResilientRestInput(RestInput):
         ref = AgentRef()
         blueprint = super().blueprint(never_silent(on_new_message, ref))
         ref.remember_app(blueprint)
+        blueprint.middleware("request")(check_rest_request)
         return blueprint
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+async def check_rest_request(request: Request) -> Any:
+    """Token, sender id and client address for a REST message (None: go on)."""
+    address = limits.address_from(request.ip, request.headers)
+    limits.client_address.set(address)
+    if not request.path.endswith("/webhook") or request.method != "POST":
+        return None
+    token = os.environ.get("REST_CHANNEL_TOKEN", "")
+    sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if token and not hmac.compare_digest(sent.encode(), token.encode()):
+        return response.json({"error": "a valid bearer token is required"}, status=401)
+    try:
+        body = request.json
+    except Exception:  # Sanic raises on a body that is not JSON
+        return response.json({"error": "the body must be JSON"}, status=400)
+    sender = body.get("sender") if isinstance(body, dict) else None
+    if not (isinstance(sender, str) and _REST_SENDER.fullmatch(sender)):
+        return response.json({"error": "\"sender\" must be 1-128 letters, digits or ._:@-"}, status=400)
+    if sender in SYSTEM_SENDERS and not _is_loopback(address):
+        return response.json({"error": "this sender id is reserved"}, status=400)
+    return None
 
 
 class WholeMessageSocketIOOutput(SocketIOOutput):
@@ -184,23 +238,56 @@ class ResilientSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         ref = AgentRef()
-        blueprint = super().blueprint(whole_messages(never_silent(on_new_message, ref)))
+        handler = whole_messages(never_silent(on_new_message, ref))
+        blueprint = super().blueprint(handler)
         ref.remember_app(blueprint)
         sio = self.sio
         assert sio is not None
 
+        bound: dict[str, str] = {}  # socket id -> the conversation it may write to
+
+        async def join(sid: str, conversation_id: str) -> None:
+            bound[sid] = conversation_id
+            entered = sio.enter_room(sid, conversation_id, namespace=self.namespace)
+            if inspect.isawaitable(entered):
+                await entered
+
         # Replaces Rasa's handler, which calls python-socketio 5.x's coroutine
-        # ``enter_room`` without awaiting it: the browser then never joins its
-        # session's room and never receives a reply.
+        # ``enter_room`` without awaiting it (the browser then never receives
+        # a reply), and takes any id the client names.
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Any) -> None:
-            session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not (isinstance(session_id, str) and _SESSION_ID.fullmatch(session_id)):
-                session_id = uuid.uuid4().hex
-            if self.session_persistence:
-                entered = sio.enter_room(sid, session_id, namespace=self.namespace)
-                if inspect.isawaitable(entered):
-                    await entered
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            token = data.get("session_id") if isinstance(data, dict) else None
+            conversation_id, token = chat_sessions.resume(token) or chat_sessions.issue()
+            await join(sid, conversation_id)
+            await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
+
+        # Replaces Rasa's handler: the conversation is the one bound to this
+        # socket, whatever ``session_id`` the client writes in the message.
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def user_uttered(sid: str, data: Any) -> None:
+            if sid not in bound:  # a client that skipped session_request
+                conversation_id, token = chat_sessions.issue()
+                await join(sid, conversation_id)
+                await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
+            text = data.get("message", "") if isinstance(data, dict) else ""
+            limits.client_address.set(_socket_address(sio, sid))
+            output = WholeMessageSocketIOOutput(sio, self.bot_message_evt)
+            await handler(UserMessage(text, output, bound[sid], input_channel=self.name()))
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: str, *_: Any) -> None:
+            bound.pop(sid, None)
 
         return blueprint
+
+
+def _socket_address(sio: Any, sid: str) -> str:
+    try:
+        environ = sio.get_environ(sid) or {}
+    except Exception:  # the socket went away
+        return "unknown"
+    request = environ.get("sanic.request")
+    if request is None:
+        return limits.address_from(environ.get("REMOTE_ADDR"), {})
+    return limits.address_from(request.ip, request.headers)

@@ -31,7 +31,7 @@ FLAGS: dict[str, str] = {
 }
 # Set by assistant/recovery.py when a turn failed (no reply, or the circuit breaker).
 BOT_ERROR_SLOT = "bot_error"
-_SYSTEM_SENDERS = {"startup-check", "restart-check"}
+SYSTEM_SENDERS = {"startup-check", "restart-check"}
 
 
 def _load(data: str | None) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def load_conversations(connection: Connection, since: datetime | None = None,
     if until is not None:
         starts = starts.having(func.min(tracker_events.c.timestamp) < until.replace(
             tzinfo=timezone.utc).timestamp())
-    senders = [r.sender_id for r in connection.execute(starts) if r.sender_id not in _SYSTEM_SENDERS]
+    senders = [r.sender_id for r in connection.execute(starts) if r.sender_id not in SYSTEM_SENDERS]
     conversations: list[Conversation] = []
     for chunk_start in range(0, len(senders), 500):
         chunk = senders[chunk_start:chunk_start + 500]

@@ -229,3 +229,15 @@ def test_a_password_is_never_sent_without_tls(db_url, monkeypatch):
         controller.stop()
     assert result.status == "saved" and not result.staff_notified
     assert logins == [] and inbox.messages == []
+
+
+def test_one_conversation_cannot_send_unlimited_requests(db_url, smtp_server, monkeypatch):
+    inbox, _ = smtp_server
+    monkeypatch.setenv("BOOKING_LIMIT_PER_CONVERSATION", "2")
+    results = [submit(form(preferred_times=f"day {i}"), db_url=db_url) for i in range(4)]
+    assert [r.status for r in results] == ["saved", "saved", "limited", "limited"]
+    assert results[2].reference is None
+    # the repeated confirmation of an earlier request is still found, not refused
+    assert submit(form(preferred_times="day 0"), db_url=db_url).duplicate
+    assert len(inbox.messages) == 2  # the staff got two e-mails, not four
+    assert submit(form(conversation_id="another-visitor"), db_url=db_url).status == "saved"

@@ -52,6 +52,7 @@ class Bot:
         self._start_actions: Callable[[], subprocess.Popen] | None = None
         self.action_port: int | None = None
         self.action_token: str | None = None
+        self.rest_headers: dict[str, str] = {}
 
     def stop_rasa(self) -> None:
         """Stop the Rasa server (the action server keeps running)."""
@@ -95,7 +96,7 @@ class Bot:
     def send(self, message: str, sender: str | None = None) -> list[dict]:
         response = requests.post(f"{self.url}/webhooks/rest/webhook",
                                   json={"sender": sender or uuid.uuid4().hex, "message": message},
-                                  timeout=60)
+                                  headers=self.rest_headers, timeout=60)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -168,6 +169,8 @@ def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_R
 
     processes = {name: start(name) for name in commands}
     bot = Bot(f"http://127.0.0.1:{rasa_port}", db_path)
+    if env.get("REST_CHANNEL_TOKEN"):
+        bot.rest_headers = {"Authorization": f"Bearer {env['REST_CHANNEL_TOKEN']}"}
     bot.rasa = processes["rasa"]
     bot._start_rasa = lambda: start("rasa")
     bot.actions = processes.get("actions")

@@ -1,0 +1,84 @@
+"""Rate limits on chat messages, per conversation and per client address.
+
+Without them one script can fill the tracker store, keep the NLU pipeline
+busy for everyone and, through the booking form, the clinic's inbox. A
+message over a limit is not processed; the visitor gets a reply saying to
+wait (never silence). Limits are per minute, counted in a sliding window in
+this process (with several Rasa replicas each counts its own share; the
+socket.io channel is sticky, so a conversation stays on one replica).
+
+The client address is the connection's, or with ``TRUSTED_PROXIES=N`` the
+N-th address from the right of ``X-Forwarded-For`` (the one the nearest
+trusted proxy saw); it is used only for counting and never stored.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+WINDOW_SECONDS = 60.0
+# Set by the channel for the message being handled (never stored).
+client_address: ContextVar[str] = ContextVar("client_address", default="unknown")
+
+
+def per_conversation() -> int:
+    return int(os.environ.get("CHAT_LIMIT_PER_CONVERSATION", "30"))
+
+
+def per_address() -> int:
+    return int(os.environ.get("CHAT_LIMIT_PER_ADDRESS", "300"))
+
+
+@dataclass
+class SlidingWindow:
+    """At most ``limit`` events per key in any ``window`` seconds."""
+
+    limit: int
+    window: float = WINDOW_SECONDS
+    _events: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        events = self._events[key]
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        if len(self._events) > 100_000:  # forget idle keys so memory stays bounded
+            self._forget_idle(now)
+        return True
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]:
+            del self._events[key]
+
+
+class ChatLimits:
+    def __init__(self) -> None:
+        self.conversations = SlidingWindow(per_conversation())
+        self.addresses = SlidingWindow(per_address())
+
+    def allow(self, conversation_id: str, address: str) -> bool:
+        # Count against the address first, so one client cannot use many ids to go faster.
+        return self.addresses.allow(address) and self.conversations.allow(conversation_id)
+
+
+def address_from(remote: str | None, headers: Mapping[str, str]) -> str:
+    """The client's address, believing X-Forwarded-For only as far as TRUSTED_PROXIES allows."""
+    trusted = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
+    if trusted > 0:
+        forwarded = [a.strip() for a in (headers.get("x-forwarded-for") or "").split(",") if a.strip()]
+        if len(forwarded) >= trusted:
+            return forwarded[-trusted][:64]
+    return (remote or "unknown")[:64]
+
+
+def limit_text() -> str:
+    return ("You're sending messages faster than I can read them. Please wait a minute and try "
+            "again; your conversation is still here.")
