@@ -380,9 +380,13 @@ def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
         send(dispatcher, "booking", text, booking_reference=reference,
              buttons=[] if reference else [BOOK_BUTTON], status="already_sent" if reference else "none")
         return []
-    result = bookings.submit(form)
+    if (tracker.latest_message.get("metadata") or {}).get("booking_limit_reached"):
+        # Set by the channel when this visitor's address sent many requests today.
+        result = bookings.SubmitResult(None, "limited")
+    else:
+        result = bookings.submit(form)
     send(dispatcher, "booking", submitted_text(form, result), booking_reference=result.reference,
-         status=result.status, staff_notified=result.staff_notified)
+         status=result.status, staff_notified=result.staff_notified, duplicate=result.duplicate)
     if result.status in ("failed", "invalid", "limited"):
         return []  # keep the answers: the visitor may try again or call
     return [SlotSet("booking_reference", result.reference), SlotSet("requested_slot", None),
@@ -392,7 +396,7 @@ def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
 def submitted_text(form: bookings.BookingForm, result: bookings.SubmitResult) -> str:
     clinic = load_clinic()
     if result.status == "limited":
-        return ("This conversation has already sent several booking requests today, so I have NOT "
+        return ("Several booking requests have already been sent from here today, so I have NOT "
                 "sent this one; the clinic will contact you about the earlier ones. To change or "
                 f"add anything, please call the clinic: {clinic.phones}.")
     if result.status in ("failed", "invalid"):

@@ -152,7 +152,7 @@ class BookingForm:
 @dataclass(frozen=True)
 class SubmitResult:
     reference: str | None
-    status: str          # "saved", "queued" (outbox), "failed" or "invalid"
+    status: str          # "saved", "queued" (outbox), "failed", "invalid" or "limited"
     duplicate: bool = False
     staff_notified: bool = False
 

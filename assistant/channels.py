@@ -54,6 +54,8 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 # What a REST client may use as its conversation id.
 _REST_SENDER = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 _limits: limits.ChatLimits | None = None
+# Message metadata the action server reads (assistant.limits); set only here.
+BOOKING_LIMIT_FLAG = "booking_limit_reached"
 
 
 def chat_limits() -> limits.ChatLimits:
@@ -69,17 +71,22 @@ def unavailable_text() -> str:
 
 
 class _CountingChannel(OutputChannel):
-    """Passes every bot message through and remembers whether any was sent."""
+    """Passes every bot message through; remembers whether any was sent and if a booking was stored."""
 
     def __init__(self, inner: OutputChannel):
         self.inner = inner
         self.sent = 0
+        self.booking_stored = False
 
     def name(self) -> str:  # type: ignore[override]  # keep the real channel's name
         return self.inner.name()
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.sent += 1
+        custom = message.get("custom") or {}
+        if (isinstance(custom, dict) and custom.get("kind") == "booking"
+                and custom.get("status") in {"saved", "queued"} and not custom.get("duplicate")):
+            self.booking_stored = True
         await self.inner.send_response(recipient_id, message)
 
 
@@ -120,7 +127,8 @@ def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handle
     ref = ref or AgentRef()
 
     async def handle(message: UserMessage) -> None:
-        if not chat_limits().allow(message.sender_id, limits.client_address.get()):
+        address = limits.client_address.get()
+        if not chat_limits().allow(message.sender_id, address):
             await message.output_channel.send_response(message.sender_id, {
                 "text": limits.limit_text(), "custom": {"kind": "limit", "reason": "rate"}})
             return
@@ -136,12 +144,16 @@ def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handle
             await sessions.start_new_session_if_long(agent, message.sender_id, message.output_channel)
         except Exception:  # the message itself must still be handled
             log.exception("could not start a new session")
+        if chat_limits().bookings_blocked(address):
+            message.metadata = {**(message.metadata or {}), BOOKING_LIMIT_FLAG: True}
         inner = message.output_channel
         counting = _CountingChannel(inner)
         message.output_channel = counting
         try:
             await on_new_message(message)
         finally:
+            if counting.booking_stored:
+                chat_limits().booking_sent(address)
             if counting.sent == 0:
                 reply = {
                     "text": unavailable_text(),

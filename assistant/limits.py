@@ -1,4 +1,4 @@
-"""Rate limits on chat messages, per conversation and per client address.
+"""Rate limits on chat messages, per conversation and per client address, and on bookings.
 
 Without them one script can fill the tracker store, keep the NLU pipeline
 busy for everyone and, through the booking form, the clinic's inbox. A
@@ -6,6 +6,11 @@ message over a limit is not processed; the visitor gets a reply saying to
 wait (never silence). Limits are per minute, counted in a sliding window in
 this process (with several Rasa replicas each counts its own share; the
 socket.io channel is sticky, so a conversation stays on one replica).
+
+Booking requests are limited per address too: once an address has sent
+``BOOKING_LIMIT_PER_ADDRESS`` (10) in 24 hours, the channel marks its messages
+``booking_limit_reached`` (server-set metadata; clients cannot set metadata
+on these channels) and the action server stores and e-mails no more.
 
 The client address is the connection's, or with ``TRUSTED_PROXIES=N`` the
 N-th address from the right of ``X-Forwarded-For`` (the one the nearest
@@ -42,13 +47,21 @@ class SlidingWindow:
     window: float = WINDOW_SECONDS
     _events: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
-    def allow(self, key: str, now: float | None = None) -> bool:
+    def count(self, key: str, now: float | None = None) -> int:
+        """Events of ``key`` in the window ending now."""
         now = time.monotonic() if now is None else now
-        events = self._events[key]
+        events = self._events.get(key)
+        if not events:
+            return 0
         while events and now - events[0] >= self.window:
             events.popleft()
-        if len(events) >= self.limit:
+        return len(events)
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        if self.count(key, now) >= self.limit:
             return False
+        events = self._events[key]
         events.append(now)
         if len(self._events) > 100_000:  # forget idle keys so memory stays bounded
             self._forget_idle(now)
@@ -59,10 +72,22 @@ class SlidingWindow:
             del self._events[key]
 
 
+def bookings_per_address() -> int:
+    return int(os.environ.get("BOOKING_LIMIT_PER_ADDRESS", "10"))
+
+
 class ChatLimits:
     def __init__(self) -> None:
         self.conversations = SlidingWindow(per_conversation())
         self.addresses = SlidingWindow(per_address())
+        # Booking requests sent from each address in the last 24 hours.
+        self.bookings = SlidingWindow(bookings_per_address(), window=24 * 3600)
+
+    def bookings_blocked(self, address: str) -> bool:
+        return self.bookings.count(address) >= self.bookings.limit
+
+    def booking_sent(self, address: str) -> None:
+        self.bookings.allow(address)
 
     def allow(self, conversation_id: str, address: str) -> bool:
         # Count against the address first, so one client cannot use many ids to go faster.

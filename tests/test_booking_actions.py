@@ -134,3 +134,17 @@ def test_cancel_with_no_booking_open_says_nothing_about_a_booking():
     assert custom(messages)["kind"] == "smalltalk"
     assert "booking" not in messages[0]["text"].lower()
     assert events == []
+
+
+def test_an_address_over_its_booking_limit_stores_and_sends_nothing(database):
+    flagged = Tracker("visitor-2", FILLED, {"intent": {"name": "confirm_booking"}, "entities": [],
+                                            "metadata": {"booking_limit_reached": True}},
+                      [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionSubmitBooking().run(dispatcher, flagged, {}))
+    payload = custom(dispatcher.messages)
+    assert payload["status"] == "limited" and payload["booking_reference"] is None
+    assert "NOT" in dispatcher.messages[0]["text"] and "(708)" in dispatcher.messages[0]["text"]
+    assert events == []  # the answers stay, for a call or a later try
+    with sqlite3.connect(database) as db:
+        assert db.execute("select count(*) from booking_requests").fetchone() == (0,)

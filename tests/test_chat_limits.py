@@ -64,3 +64,14 @@ def test_one_address_cannot_go_faster_by_using_many_conversations(monkeypatch):
 def test_the_client_address_believes_only_trusted_proxies(monkeypatch, trusted, forwarded, expected):
     monkeypatch.setenv("TRUSTED_PROXIES", trusted)
     assert limits.address_from("10.0.0.2", {"x-forwarded-for": forwarded}) == expected
+
+
+def test_bookings_per_address_are_counted_over_a_day(monkeypatch):
+    monkeypatch.setenv("BOOKING_LIMIT_PER_ADDRESS", "2")
+    chat = limits.ChatLimits()
+    assert not chat.bookings_blocked("203.0.113.7")
+    chat.booking_sent("203.0.113.7")
+    chat.booking_sent("203.0.113.7")
+    assert chat.bookings_blocked("203.0.113.7")
+    assert not chat.bookings_blocked("198.51.100.1")
+    assert chat.bookings.count("203.0.113.7", now=__import__("time").monotonic() + 24 * 3600) == 0

@@ -20,14 +20,16 @@ import socketio
 
 from tests.e2e.conftest import Bot, running_bot
 
-PER_CONVERSATION = 5
+PER_CONVERSATION = 12
 PER_ADDRESS = 60
+BOOKINGS_PER_ADDRESS = 1
 REST_TOKEN = secrets.token_urlsafe(24)
 
 
 @pytest.fixture(scope="module")
 def guarded_bot(tmp_path_factory) -> Iterator[Bot]:
     env = {"CHAT_LIMIT_PER_CONVERSATION": str(PER_CONVERSATION), "CHAT_LIMIT_PER_ADDRESS": str(PER_ADDRESS),
+           "BOOKING_LIMIT_PER_ADDRESS": str(BOOKINGS_PER_ADDRESS),
            "REST_CHANNEL_TOKEN": REST_TOKEN, "CHAT_SESSION_SECRET": secrets.token_hex(16)}
     with running_bot(tmp_path_factory.mktemp("guarded"), extra_env=env) as bot:
         yield bot
@@ -128,6 +130,23 @@ def test_rest_needs_its_token_and_a_well_formed_sender(guarded_bot):
                              timeout=30).status_code == 400
     assert requests.post(url, data="not json", headers=headers, timeout=30).status_code == 400
     assert requests.post(url, json=body, headers=headers, timeout=30).status_code == 200
+
+
+def book(bot: Bot, sender: str) -> dict:
+    for text in ("I'd like to book an appointment", "Ana Lopez", "708-555-0123",
+                 '/choose_office{"office": "oak_park"}', "weekday mornings", "skip", "/affirm"):
+        bot.send(text, sender)
+    return bot.custom(bot.send("/confirm_booking", sender))
+
+
+def test_one_address_cannot_send_booking_requests_without_end(guarded_bot):
+    first, second = f"booker-{uuid.uuid4().hex[:6]}", f"booker-{uuid.uuid4().hex[:6]}"
+    assert book(guarded_bot, first)["status"] == "saved"
+    refused = book(guarded_bot, second)  # another conversation, same address
+    assert refused["status"] == "limited" and refused["booking_reference"] is None
+    with sqlite3.connect(guarded_bot.db_path) as db:
+        assert db.execute("select count(*) from booking_requests where conversation_id in (?, ?)",
+                          (first, second)).fetchone() == (1,)
 
 
 def test_many_conversations_from_one_address_hit_the_address_limit(guarded_bot):
