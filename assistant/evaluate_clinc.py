@@ -38,8 +38,8 @@ BARS = {"answered": 0.01, "booking": 0.005}
 TRAINING_FILE = PROJECT_ROOT / "data" / "nlu" / "out_of_scope_clinc.yml"
 NOT_OUT_OF_SCOPE = LEFT_OUT | {"yes", "no", "maybe", "cancel", "repeat", "insurance", "insurance_change",
                                "make_call", "what_is_your_name", "who_made_you", "who_do_you_work_for"}
-PER_INTENT = 4      # of CLINC's 100 training examples per intent, evenly spaced
-GENERIC_OOS = 50    # of its 100 out-of-scope training examples
+PER_INTENT = 2      # of CLINC's 100 training examples per intent, evenly spaced
+GENERIC_OOS = 25    # of its 100 out-of-scope training examples
 
 
 def training_sample(data_full: Path) -> list[str]:

@@ -55,7 +55,9 @@ BOOKING_ANSWERS = ["Jane Doe", "José Álvarez-Núñez", "708 555 0123", "jane@e
 # The first phrasing of these FAQs is asked to check that the bot still answers.
 PROBE_TOPICS = ("prolotherapy_what", "fusion_only_option", "prp_what", "si_joint_what",
                 "clinic_offices", "diagnostic_clues")
-CLARIFY_CANDIDATES = ["research", "study results", "evidence", "injections", "treatment", "pain", "studies", "SI joint", "surgery", "shots"]
+# Vague queries; which one gets a clarifying question depends on the trained model.
+CLARIFY_CANDIDATES = ["fusion", "research", "study results", "PRP", "prolotherapy or PRP", "fusion surgery",
+                      "evidence", "injections", "treatment", "pain", "studies", "SI joint", "surgery", "shots"]
 
 
 def domain_intents() -> list[str]:
