@@ -75,3 +75,13 @@ def test_bookings_per_address_are_counted_over_a_day(monkeypatch):
     assert chat.bookings_blocked("203.0.113.7")
     assert not chat.bookings_blocked("198.51.100.1")
     assert chat.bookings.count("203.0.113.7", now=__import__("time").monotonic() + 24 * 3600) == 0
+
+
+def test_callers_on_the_machine_itself_are_not_limited_unless_asked(monkeypatch):
+    monkeypatch.setenv("CHAT_LIMIT_PER_CONVERSATION", "1")
+    chat = limits.ChatLimits()
+    assert all(chat.allow("load-test", "127.0.0.1") for _ in range(50))
+    assert all(chat.allow("load-test", "::1") for _ in range(5))
+    assert chat.allow("visitor", "203.0.113.7") and not chat.allow("visitor", "203.0.113.7")
+    monkeypatch.setenv("CHAT_LIMITS_EXEMPT_LOOPBACK", "0")
+    assert chat.allow("local", "127.0.0.1") and not chat.allow("local", "127.0.0.1")

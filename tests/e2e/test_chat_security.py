@@ -30,6 +30,7 @@ REST_TOKEN = secrets.token_urlsafe(24)
 def guarded_bot(tmp_path_factory) -> Iterator[Bot]:
     env = {"CHAT_LIMIT_PER_CONVERSATION": str(PER_CONVERSATION), "CHAT_LIMIT_PER_ADDRESS": str(PER_ADDRESS),
            "BOOKING_LIMIT_PER_ADDRESS": str(BOOKINGS_PER_ADDRESS),
+           "CHAT_LIMITS_EXEMPT_LOOPBACK": "0",  # the tests come from 127.0.0.1
            "REST_CHANNEL_TOKEN": REST_TOKEN, "CHAT_SESSION_SECRET": secrets.token_hex(16)}
     with running_bot(tmp_path_factory.mktemp("guarded"), extra_env=env) as bot:
         yield bot

@@ -19,6 +19,7 @@ get ``kind: answer``. The test prints how many states and turns it covered.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -210,10 +211,13 @@ def probes(bot) -> list[str]:
 
 @pytest.fixture(scope="module")
 def clarify_text(bot) -> str:
-    for text in CLARIFY_CANDIDATES:
+    """A message that gets "did you mean" from this model: vague words, then two FAQ titles at once."""
+    faqs = list(faq_index().values())
+    pairs = [f"{a.title} or {b.title}?" for a, b in itertools.combinations(faqs, 2)]
+    for text in [*CLARIFY_CANDIDATES, *pairs]:
         if "clarify" in Turn("", text, bot.send(text)).kinds:
             return text
-    pytest.fail(f"none of {CLARIFY_CANDIDATES} gets a clarifying question: add one that does")
+    pytest.fail("no vague query and no pair of FAQ titles gets a clarifying question")
 
 
 def reach(bot, findings: Findings, state: str, clarify_text: str) -> Conversation:

@@ -191,3 +191,38 @@ def test_offline_message_with_phones_then_reconnects(tmp_path: Path, browser) ->
             expect(page.locator(".sij-quote").first).to_be_visible()
         finally:
             context.close()
+
+
+def test_a_second_browser_with_a_known_conversation_id_gets_nothing_of_it(web: str, page: Page, browser,
+                                                                          bot) -> None:
+    import json
+    import sqlite3
+
+    stored = "JSON.parse(sessionStorage.getItem('sij-chat-v1')).sessionId"
+    open_chat(page, web)
+    ask(page, "is fusion my only option?")
+    conversation_id = page.evaluate(stored).split(".")[0]  # the id staff see in e-mails and URLs
+
+    context = browser.new_context()
+    thief = context.new_page()
+    try:
+        thief.goto(web)
+        thief.evaluate("(id) => sessionStorage.setItem('sij-chat-v1', "
+                       "JSON.stringify({sessionId: id, open: false, messages: []}))", conversation_id)
+        open_chat(thief, web)
+        ask(thief, "I'd like to book an appointment")
+        assert thief.evaluate(stored).split(".")[0] != conversation_id
+        thief.wait_for_timeout(2000)  # the thief's own replies have all arrived
+        seen_by_thief = thief.locator(".sij-bot").count()
+        ask(page, "what is prolotherapy?")
+        victims_answer = last_bot(page).inner_text().strip()[:80]
+        thief.wait_for_timeout(2000)
+        assert thief.locator(".sij-bot").count() == seen_by_thief
+        assert victims_answer not in thief.locator(".sij-messages, body").first.inner_text()
+    finally:
+        context.close()
+    with sqlite3.connect(bot.db_path) as db:
+        rows = db.execute("select data from events where sender_id = ? and type_name = 'user' order by id",
+                          (conversation_id,)).fetchall()
+    typed = [json.loads(data)["text"] for (data,) in rows]
+    assert [t for t in typed if not t.startswith("/")] == ["is fusion my only option?", "what is prolotherapy?"]
