@@ -19,18 +19,25 @@ channel accepts only well-formed sender ids, keeps the health checks' ids for
 loopback callers, and requires ``REST_CHANNEL_TOKEN`` (as a bearer token)
 when that is set, as it should be in production.
 
-The socket.io channel also sends each bot message as one event
-``{"text", "buttons", "custom"}``. Rasa's own socket.io output splits text at
-blank lines into several events and cannot send a ``custom`` payload at all
-(it passes the payload's keys to ``emit`` as keyword arguments); the web
-widget needs the answer, its quotes and its buttons together.
+The socket.io channel sends each bot message as Rasa clients expect it: one
+``bot_uttered`` event ``{"text"}`` or ``{"text", "buttons"}`` (the shapes the
+community widget rasa-webchat renders), then, when the message carries one,
+the ``custom`` payload in its own event ``{"custom"}``, which this project's
+widget attaches to the message before it. Rasa's own socket.io output splits
+text at blank lines into several events and passes a custom payload's keys to
+``emit`` as keyword arguments, which loses it.
+
+Clients stay on HTTP long-polling: the server offers no WebSocket upgrade.
+Sanic 21.12's WebSocket support (Rasa 3.6 pins it) fails the upgrade under
+Python 3.11 ("Invalid frame header"), and a client whose upgrade fails, as
+rasa-webchat's does, then polls in a tight loop. An idle polling client makes
+one request per ping interval (25 s).
 """
 
 from __future__ import annotations
 
 import hmac
 import inspect
-import ipaddress
 import logging
 import os
 import re
@@ -180,13 +187,6 @@ class ResilientRestInput(RestInput):
         return blueprint
 
 
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 async def check_rest_request(request: Request) -> Any:
     """Token, sender id and client address for a REST message (None: go on)."""
     address = limits.address_from(request.ip, request.headers)
@@ -204,13 +204,13 @@ async def check_rest_request(request: Request) -> Any:
     sender = body.get("sender") if isinstance(body, dict) else None
     if not (isinstance(sender, str) and _REST_SENDER.fullmatch(sender)):
         return response.json({"error": "\"sender\" must be 1-128 letters, digits or ._:@-"}, status=400)
-    if sender in SYSTEM_SENDERS and not _is_loopback(address):
+    if sender in SYSTEM_SENDERS and not limits.is_loopback(address):
         return response.json({"error": "this sender id is reserved"}, status=400)
     return None
 
 
 class WholeMessageSocketIOOutput(SocketIOOutput):
-    """One ``bot_uttered`` event per bot message, custom payload included."""
+    """Per bot message: ``{text[, buttons]}`` unsplit, then ``{custom}`` on its own."""
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         event: dict[str, Any] = {}
@@ -218,13 +218,14 @@ class WholeMessageSocketIOOutput(SocketIOOutput):
             event["text"] = message["text"]
         buttons = message.get("buttons") or message.get("quick_replies") or []
         if buttons:
+            event["text"] = event.get("text", "")
             event["buttons"] = [{"title": b["title"], "payload": b["payload"]} for b in buttons]
-        if message.get("custom") is not None:
-            event["custom"] = message["custom"]
-        if message.get("image"):
-            event["image"] = message["image"]
         if event:
             await self._send_message(recipient_id, event)
+        if message.get("image"):
+            await self.send_image_url(recipient_id, message["image"])
+        if message.get("custom") is not None:
+            await self._send_message(recipient_id, {"custom": message["custom"]})
 
 
 def whole_messages(on_new_message: Handler) -> Handler:
@@ -255,6 +256,9 @@ class ResilientSocketIOInput(SocketIOInput):
         ref.remember_app(blueprint)
         sio = self.sio
         assert sio is not None
+        # Polling only: no upgrade is offered (see the module docstring).
+        sio.eio.allow_upgrades = False
+        sio.eio.transports = ["polling"]
 
         bound: dict[str, str] = {}  # socket id -> the conversation it may write to
 

@@ -87,8 +87,11 @@ def exempt(address: str) -> bool:
     loopback: set TRUSTED_PROXIES there (the scaled profile does), or set
     CHAT_LIMITS_EXEMPT_LOOPBACK=0.
     """
-    if os.environ.get("CHAT_LIMITS_EXEMPT_LOOPBACK", "1") != "1":
-        return False
+    return os.environ.get("CHAT_LIMITS_EXEMPT_LOOPBACK", "1") == "1" and is_loopback(address)
+
+
+def is_loopback(address: str) -> bool:
+    """True for 127.0.0.0/8 and ::1; False for anything that is not an address."""
     try:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:

@@ -3,7 +3,10 @@
 It overrides whatever the classifiers predicted when a message shows a
 red-flag symptom (intent ``urgent_symptom``) or cannot be answered as text
 (intent ``unusable_input``: empty, too long, no words), and declines requests
-to diagnose the visitor or read their scans (intent ``out_of_scope``). Running inside the
+to diagnose the visitor or read their scans (intent ``out_of_scope``). Then
+the out-of-domain detector (:mod:`assistant.domain_model`) turns an FAQ
+question or booking request that is really an everyday request to some other
+assistant ("set a timer", "book an oil change") into ``out_of_scope``. Running inside the
 pipeline means the dialogue policies see the override "before anything else",
 and ``make eval`` measures exactly what the server does.
 """
@@ -20,12 +23,17 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from assistant import domain_model
 from assistant.red_flag_model import load_model
 from assistant.triage import DIAGNOSIS, URGENT, triage
 
 URGENT_INTENT = "urgent_symptom"
 UNUSABLE_INTENT = "unusable_input"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+# Intents the out-of-domain detector may overrule; small talk, yes/no and the
+# booking form's own intents are never about the article anyway.
+DOMAIN_CHECKED_INTENTS = {"faq", "book_appointment"}
+TRIAGE_INTENTS = {URGENT: URGENT_INTENT, DIAGNOSIS: OUT_OF_SCOPE_INTENT}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -39,7 +47,8 @@ class TriageOverride(GraphComponent, IntentClassifier):
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> TriageOverride:
-        load_model()  # train or load the red-flag classifier now, not on the first visitor
+        load_model()  # train or load both classifiers now, not on the first visitor
+        domain_model.load_model()
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -48,11 +57,19 @@ class TriageOverride(GraphComponent, IntentClassifier):
             # Every parse carries the triage, so the staff console can show the
             # urgency score of a message that did not raise the alarm.
             message.set("triage", result.as_dict(), add_to_output=True)
-            if result.kind is None:
-                continue
-            name = {URGENT: URGENT_INTENT, DIAGNOSIS: OUT_OF_SCOPE_INTENT}.get(result.kind, UNUSABLE_INTENT)
-            override = {"name": name, "confidence": 1.0}
-            message.data[INTENT] = override
-            ranking = [r for r in message.data.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
-            message.data[INTENT_RANKING_KEY] = [override, *ranking]
+            if result.kind is not None:
+                _override(message, TRIAGE_INTENTS.get(result.kind, UNUSABLE_INTENT), 1.0)
+            elif (message.get(INTENT) or {}).get("name") in DOMAIN_CHECKED_INTENTS:
+                outside = domain_model.load_model().out_of_domain([message.get(TEXT) or ""])[0]
+                message.set("out_of_domain", round(outside, 4), add_to_output=True)
+                if outside >= domain_model.THRESHOLD:
+                    _override(message, OUT_OF_SCOPE_INTENT, outside)
         return messages
+
+
+def _override(message: Message, name: str, confidence: float) -> None:
+    """Put ``name`` first, keeping the classifiers' ranking after it for the logs."""
+    override = {"name": name, "confidence": confidence}
+    message.data[INTENT] = override
+    ranking = [r for r in message.data.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+    message.data[INTENT_RANKING_KEY] = [override, *ranking]

@@ -13,31 +13,27 @@ DIET: a binary "is this urgent" score with its own threshold can be tuned for
 recall without moving the FAQ classifier, it trains in seconds, and it is the
 same object in the NLU pipeline, the tests and ``make eval-safety``.
 
-Features are word and character n-grams (typos, "numbb", "peeing") plus
-spaCy's word vectors (synonyms the examples never used: "ripping" for
-"tearing"). A message is scored as a whole and sentence by sentence, so a red
-flag buried in a long question about prolotherapy is not averaged away.
+Features and caching: :mod:`assistant.text_model`. A message is scored as a
+whole and sentence by sentence, so a red flag buried in a long question about
+prolotherapy is not averaged away.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 import yaml
 
 from assistant.knowledge import PROJECT_ROOT
+from assistant.text_model import NgramVectorClassifier, cached, nlu_examples, source_digest
 
 EXAMPLES_FILE = PROJECT_ROOT / "data" / "safety" / "examples.yml"
-SPACY_MODEL = PROJECT_ROOT / "var" / "spacy" / "en_core_web_md"
-CACHE_DIR = PROJECT_ROOT / "var" / "cache"
 NONE = "none"
 
 # Probability that a message is urgent (1 - P(none)) at or above which it is
@@ -45,14 +41,12 @@ NONE = "none"
 THRESHOLD = float(os.environ.get("RED_FLAG_THRESHOLD", "0.35"))
 
 # Bump when features or the model change, so cached models are rebuilt.
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 
 # Where a long message is cut into parts that are scored on their own.
 _SPLIT = re.compile(r"(?:[.!?;\n]+|\s[-\u2013\u2014]\s"
                     r"|,?\s(?:but|also|btw|plus|and also|anyway|by the way|oh and)\s)", re.IGNORECASE)
 _MIN_SEGMENT_WORDS = 3
-
-Vectoriser = Callable[[list[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -93,75 +87,14 @@ def load_examples(path: Path = EXAMPLES_FILE) -> tuple[list[str], list[str]]:
         labels += [kind] * len(examples)
     ordinary = list(data.get("ordinary") or [])
     ordinary += [p for faq in load_faqs() for p in faq.phrasings]
-    ordinary += _nlu_examples()
+    ordinary += [e for examples in nlu_examples().values() for e in examples]
     texts += ordinary
     labels += [NONE] * len(ordinary)
     return texts, labels
 
 
-def _nlu_examples() -> list[str]:
-    """Small-talk and booking phrasings from data/nlu (none of them urgent)."""
-    found: list[str] = []
-    for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            examples = block.get("examples") or ""
-            found += [line[2:].strip() for line in examples.splitlines() if line.startswith("- ")]
-    return [re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", e) for e in found]
-
-
-@lru_cache(maxsize=1)
-def spacy_vectoriser() -> Vectoriser:
-    """Mean word vectors from the same spaCy model the NLU pipeline loads."""
-    import spacy
-
-    nlp = spacy.load(SPACY_MODEL, exclude=["tagger", "parser", "ner", "lemmatizer",
-                                           "attribute_ruler", "senter", "tok2vec"])
-
-    def vectorise(texts: list[str]) -> np.ndarray:
-        return np.array([doc.vector for doc in nlp.pipe(texts, batch_size=256)], dtype=np.float32)
-
-    return vectorise
-
-
-class RedFlagModel:
-    """n-gram and word-vector features, multinomial logistic regression."""
-
-    def __init__(self, vectoriser: Vectoriser | None = None) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        self.words = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True,
-                                     token_pattern=r"(?u)\b\w+\b")
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2,
-                                     sublinear_tf=True)
-        self.classifier = LogisticRegression(C=30.0, max_iter=3000)
-        self._vectoriser = vectoriser
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_vectoriser"] = None  # a spaCy model is not pickled; it is loaded again
-        return state
-
-    @property
-    def vectoriser(self) -> Vectoriser:
-        if self._vectoriser is None:
-            self._vectoriser = spacy_vectoriser()
-        return self._vectoriser
-
-    def _features(self, texts: list[str], fit: bool = False) -> Any:
-        from scipy.sparse import csr_matrix, hstack
-
-        norm = [normalise(t) for t in texts]
-        words = self.words.fit_transform(norm) if fit else self.words.transform(norm)
-        chars = self.chars.fit_transform(norm) if fit else self.chars.transform(norm)
-        vectors = self.vectoriser(texts)
-        lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.where(lengths == 0, 1, lengths)
-        return hstack([words, chars, csr_matrix(vectors)]).tocsr()
-
-    def fit(self, texts: list[str], labels: list[str]) -> RedFlagModel:
-        self.classifier.fit(self._features(texts, fit=True), labels)
-        return self
+class RedFlagModel(NgramVectorClassifier):
+    """Multinomial: ``none`` or one of the urgent kinds."""
 
     def score_many(self, texts: Iterable[str]) -> list[Score]:
         """Score each message on its own parts; one batch for all of them."""
@@ -170,8 +103,8 @@ class RedFlagModel:
         flat = [p for ps in parts for p in ps]
         if not flat:
             return []
-        probs = self.classifier.predict_proba(self._features(flat))
-        classes = list(self.classifier.classes_)
+        probs = self.probabilities(flat)
+        classes = self.classes
         none = classes.index(NONE)
         scores, i = [], 0
         for ps in parts:
@@ -188,23 +121,11 @@ class RedFlagModel:
         return self.score_many([text])[0]
 
 
-def normalise(text: str) -> str:
-    from assistant.triage import normalise as triage_normalise
-
-    return triage_normalise(text)
-
-
 def data_hash() -> str:
     """Changes whenever the examples, the FAQ phrasings or this model's code change."""
-    digest = hashlib.sha256(MODEL_VERSION.encode())
-    sources = [EXAMPLES_FILE, Path(__file__), *sorted((PROJECT_ROOT / "data" / "faq").glob("*.yml")),
-               *sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))]
-    for path in sources:
-        digest.update(path.read_bytes())
-    import sklearn
-
-    digest.update(sklearn.__version__.encode())
-    return digest.hexdigest()[:16]
+    return source_digest(MODEL_VERSION, [EXAMPLES_FILE, Path(__file__),
+                                         *sorted((PROJECT_ROOT / "data" / "faq").glob("*.yml")),
+                                         *sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))])
 
 
 def train() -> RedFlagModel:
@@ -223,23 +144,5 @@ def train() -> RedFlagModel:
 
 @lru_cache(maxsize=1)
 def load_model() -> RedFlagModel:
-    """The trained model, from ``var/cache`` when the data has not changed.
-
-    Training takes a few seconds, so a process that starts on new data trains
-    once and leaves the result for the next one (written atomically: the Rasa
-    server, the tests and ``make eval`` may start at the same time).
-    """
-    path = CACHE_DIR / f"red_flags-{data_hash()}.pkl"
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # noqa: BLE001 - a broken cache file is rebuilt, never fatal
-            pass
-    model = train()
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(model, fh)
-    tmp.replace(path)
-    return model
+    """The trained model, from ``var/cache`` when the data has not changed."""
+    return cached("red_flags", data_hash(), train)

@@ -22,13 +22,12 @@ from sqlalchemy import delete, func, select
 
 from assistant.conversations import conversations_older_than, delete_events
 from assistant.store import (
-    AuditEntry,
     BookingRequest,
     BookingStatus,
     ConversationReview,
     LabelledExample,
+    audit,
     get_engine,
-    session,
     utcnow,
 )
 
@@ -76,11 +75,6 @@ def purge_bookings(days: int, url: str | None = None) -> dict[str, int]:
     return {"bookings": deleted, "unhandled_kept": kept}
 
 
-def audit(action: str, detail: str, url: str | None = None) -> None:
-    with session(url) as db:
-        db.add(AuditEntry(username="cli", action=action, target="", detail=detail[:2000]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Delete conversations (and handled booking requests) "
                                                  "older than N days.")
@@ -96,7 +90,7 @@ def main() -> None:
                f"({counts['events']} events, {counts['reviews']} reviews, {counts['labels']} labels) "
                f"and {bookings['bookings']} handled booking requests untouched for {booking_days} days "
                f"({bookings['unhandled_kept']} unhandled old requests kept)")
-    audit("purge", summary)
+    audit("cli", "purge", detail=summary)
     print(summary)
 
 

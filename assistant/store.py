@@ -217,6 +217,12 @@ def session(url: str | None = None) -> Iterator[Session]:
         yield db
 
 
+def audit(username: str, action: str, target: str = "", detail: str = "", url: str | None = None) -> None:
+    """One audit line; the console, the staff CLI and the retention job all write them this way."""
+    with session(url) as db:
+        db.add(AuditEntry(username=username, action=action, target=target[:255], detail=detail[:2000]))
+
+
 def new_reference() -> str:
     """Short and unguessable: 8 characters from 30 gives about 6.6e11 values."""
     return "SIJ-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))

@@ -55,6 +55,20 @@ def test_out_of_scope_is_declined_not_answered(bot):
 
 
 @pytest.mark.parametrize("text", [
+    "how do I say good morning in japanese",
+    "set a timer for the pasta, twelve minutes",
+    "what's the weather going to be like this weekend",
+    "can you book me a table for two at an italian place tonight",
+])
+def test_everyday_requests_to_other_assistants_are_declined(bot, text):
+    """The out-of-domain detector (assistant/domain_model.py) in the real pipeline:
+    no article quote and no booking form for a request that is not about the clinic."""
+    payload = answer_of(bot, text)
+    assert payload["kind"] == "fallback", payload
+    assert "sources" not in payload
+
+
+@pytest.mark.parametrize("text", [
     "", "   ", "x" * 20_000, "🙂🙂🙂🔥", "¿Cuál es el tratamiento para la articulación sacroilíaca?",
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\x00\x01\x02 binary",
 ])

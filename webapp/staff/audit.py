@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from assistant.store import AuditEntry
-from assistant.store import session as db_session
+from assistant.store import audit
 
 
 def record(action: str, target: str = "", detail: str = "") -> None:
     username = current_user.username if current_user.is_authenticated else "-"
-    with db_session() as db:
-        db.add(AuditEntry(username=username, action=action, target=target[:255], detail=detail[:2000]))
+    audit(username, action, target, detail)

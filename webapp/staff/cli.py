@@ -15,7 +15,7 @@ import sys
 
 from sqlalchemy import delete, select
 
-from assistant.store import AuditEntry, StaffRole, StaffSession, StaffUser, migrate
+from assistant.store import StaffRole, StaffSession, StaffUser, audit, migrate
 from assistant.store import session as db_session
 from webapp.staff.passwords import MIN_LENGTH, check_new_password, hash_password
 
@@ -64,8 +64,7 @@ def set_password(username: str, password: str) -> int:
 
 def audit_cli(action: str, target: str, detail: str = "") -> None:
     """Account changes from the command line are audited like those in the console."""
-    with db_session() as db:
-        db.add(AuditEntry(username="cli", action=action, target=target[:255], detail=detail[:2000]))
+    audit("cli", action, target, detail)
 
 
 def main(argv: list[str] | None = None) -> None:
