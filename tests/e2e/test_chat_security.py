@@ -8,6 +8,7 @@ first one's replies and cannot write into it. Bursts over the limits get the
 
 from __future__ import annotations
 
+import json
 import queue
 import secrets
 import sqlite3
@@ -67,8 +68,6 @@ class Widget:
 
 
 def user_texts(bot: Bot, conversation_id: str) -> list[str]:
-    import json
-
     with sqlite3.connect(bot.db_path) as db:
         rows = db.execute("select data from events where sender_id = ? and type_name = 'user' order by id",
                           (conversation_id,)).fetchall()
@@ -156,3 +155,26 @@ def test_many_conversations_from_one_address_hit_the_address_limit(guarded_bot):
              for i in range(PER_ADDRESS + 5)]
     assert kinds.count("limit") >= 5
     assert kinds[-1] == "limit"
+
+
+def test_socketio_replies_come_in_the_shapes_rasa_clients_render(bot):
+    """{text} or {text, buttons} first (what rasa-webchat renders), then {custom} on its own."""
+    visitor = Widget(bot)
+    try:
+        events = visitor.say("what is prolotherapy?")
+        shapes = [sorted(event) for event in events]
+        assert shapes[0] in (["text"], ["buttons", "text"]), shapes
+        assert shapes[1] == ["custom"] and events[1]["custom"]["kind"] == "answer", shapes
+        assert all(shape in (["text"], ["buttons", "text"], ["custom"]) for shape in shapes), shapes
+    finally:
+        visitor.close()
+
+
+def test_the_socketio_handshake_offers_no_websocket_upgrade(bot):
+    handshake = requests.get(f"{bot.url}/socket.io/?EIO=4&transport=polling", timeout=10)
+    assert handshake.status_code == 200 and handshake.text.startswith("0")
+    opened = json.loads(handshake.text[1:])
+    assert opened["upgrades"] == [] and opened["pingInterval"] >= 20_000
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(bot.url, transports=["websocket"], wait_timeout=5)

@@ -5,7 +5,9 @@
  * id="sij-chat-config"> (or window.SIJChatConfig) and this script. It loads
  * its stylesheet and the socket.io client from the same place it was loaded
  * from, and talks to Rasa's socket.io channel (assistant/channels.py sends
- * one event per bot message: {text, buttons, custom}).
+ * per bot message {text} or {text, buttons}, then its {custom} payload as a
+ * second event, which is attached to that message; a single {text, buttons,
+ * custom} event is read too).
  *
  * Safety: every piece of visitor or bot text is put into the page with
  * textContent / createTextNode, never innerHTML, so markup in a message is
@@ -217,6 +219,7 @@
     this.greeted = false;
     saveState(this.state);
     this.log.textContent = "";
+    this.lastNode = null;
     this.setTyping(false);
     if (this.socket) {
       // A new socket session: the server gives a new conversation id.
@@ -359,6 +362,10 @@
     if (!message || typeof message !== "object") { return; }
     this.setTyping(false);
     this.status.hidden = true;
+    var custom = message.custom && typeof message.custom === "object" ? message.custom : null;
+    if (custom && typeof message.text !== "string" && !Array.isArray(message.buttons) && this.attachCustom(custom)) {
+      return;
+    }
     this.addMessage({
       from: "bot",
       text: typeof message.text === "string" ? message.text : "",
@@ -367,11 +374,27 @@
     });
   };
 
+  /* A {custom} event completes the bot message just shown (an answer gets its
+   * quotes and sources); false when there is no such message to complete. */
+  Widget.prototype.attachCustom = function (custom) {
+    var index = this.state.messages.length - 1;
+    var last = this.state.messages[index];
+    if (!last || last.from !== "bot" || last.custom || !this.lastNode) { return false; }
+    last.custom = custom;
+    saveState(this.state);
+    var node = this.renderMessage(last, index);
+    this.log.replaceChild(node, this.lastNode);
+    this.lastNode = node;
+    this.reveal(node);
+    return true;
+  };
+
   Widget.prototype.addMessage = function (message) {
     this.state.messages.push(message);
     saveState(this.state);
     var node = this.renderMessage(message, this.state.messages.length - 1);
     this.log.appendChild(node);
+    this.lastNode = node;
     this.reveal(node);
   };
 
@@ -387,8 +410,9 @@
   Widget.prototype.renderHistory = function () {
     var self = this;
     this.log.textContent = "";
+    this.lastNode = null;
     this.state.messages.forEach(function (message, index) {
-      self.log.appendChild(self.renderMessage(message, index));
+      self.lastNode = self.log.appendChild(self.renderMessage(message, index));
     });
   };
 
