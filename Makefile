@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench-retrain bench-conversation data validate train run test lint eval eval-clinc eval-safety compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation data validate train run test lint eval eval-clinc eval-safety compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
@@ -21,6 +21,7 @@ help:
 	@echo "make faq-new ID=x   add an FAQ template;  make retrain   validate, train, evaluate, serve if the bars hold"
 	@echo "make rollback serve the previous model;  make import-labels   staff labels -> FAQ phrasings"
 	@echo "make compare  compare NLU pipelines on the held-out questions"
+	@echo "make bench                throughput and latency beside a stock rasa init bot (1, 8, 32 visitors)"
 	@echo "make bench-conversation   latency at messages 1/200/400 of one conversation"
 	@echo "make migrate  create/upgrade the project's tables, deliver queued bookings"
 	@echo "make staff-user NAME=alice ROLE=admin   create a staff console account"
@@ -58,6 +59,10 @@ rollback: install
 faq-new: install
 	@test -n "$(ID)" || { echo "usage: make faq-new ID=<faq_id> [GROUP=<file name in data/faq>]"; exit 2; }
 	@$(PY) -m assistant.scaffold "$(ID)" $(if $(GROUP),--group $(GROUP),)
+
+# Throughput and latency beside a stock `rasa init` bot at 1, 8 and 32 visitors (ARGS=--seconds 30)
+bench: train
+	@$(PY) -m tests.bench_throughput $(ARGS)
 
 # Seconds for `make retrain` after new phrasings (fine-tune) and after a new FAQ (full), on a copy
 bench-retrain: validate

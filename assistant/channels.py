@@ -50,10 +50,12 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from assistant import chat_sessions, limits, recovery, sessions
+from assistant import chat_sessions, limits, rasa_patches, recovery, sessions
 from assistant.clinic import load_clinic
 from assistant.conversations import SYSTEM_SENDERS
 from assistant.triage import MODEL_MAX_CHARS
+
+rasa_patches.apply()  # the Rasa server loads this module (credentials.yml)
 
 log = logging.getLogger(__name__)
 

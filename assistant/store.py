@@ -249,6 +249,22 @@ def migrate(url: str | None = None) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
     command.upgrade(config, "head")
+    if (url or database_url()).startswith("sqlite"):
+        use_wal(url)
+
+
+def use_wal(url: str | None = None) -> None:
+    """SQLite in write-ahead-log mode (kept in the file, so Rasa's tracker store gets it too).
+
+    With the default rollback journal a reader blocks the writer: under load
+    the Rasa server, the action server and the staff console queue behind each
+    other's transactions. In WAL mode readers and the one writer proceed
+    together, and a commit appends to the log instead of rewriting pages. The
+    ``-wal`` and ``-shm`` files get the database file's permissions (600); a
+    backup copies all three, or uses ``sqlite3 var/rasa.db .backup``.
+    """
+    with get_engine(url).connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 def main() -> None:
