@@ -132,7 +132,7 @@ def sweep(dev1: list[Item], dev2: list[Item]) -> None:
           "| dev2 in_scope resolved out_of_scope")
     for answer_min in (0.25, 0.3, 0.4, 0.5):
         for margin in (0.0, 0.05, 0.1, 0.2):
-            for clarify_min in (0.15, 0.2, 0.3):
+            for clarify_min in (0.15, 0.2, 0.25, 0.3):
                 t = Thresholds(answer_min, margin, clarify_min)
                 row = f"{answer_min:10.2f} {margin:6.2f} {clarify_min:11.2f}"
                 for items in (dev1, dev2):

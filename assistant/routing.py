@@ -26,8 +26,8 @@ RETRIEVAL_WEIGHT = 0.4
 @dataclass(frozen=True)
 class Thresholds:
     answer_min: float = 0.30   # top blended score needed to answer outright
-    margin: float = 0.10       # ... and how far ahead of the runner-up it must be
-    clarify_min: float = 0.25  # FAQs scoring this much are offered when it is too close to call
+    margin: float = 0.05       # ... and how far ahead of the runner-up it must be
+    clarify_min: float = 0.30  # FAQs scoring this much are offered when it is too close to call
 
 
 DEFAULT_THRESHOLDS = Thresholds()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, decide
+from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
 
 
 def parse(ranking: list[tuple[str, float]], intent: str = "faq") -> dict:
@@ -52,6 +52,7 @@ def test_a_clarifying_question_always_offers_at_least_two_options():
 
 
 def test_a_lone_guess_too_weak_to_answer_is_declined():
-    t = DEFAULT_THRESHOLDS
-    decision = decide(parse([("prp_what", (t.clarify_min + t.answer_min) / 2), ("authors", 0.02)]))
+    """Above the level for offering it, below the level for answering, and alone: declined."""
+    t = Thresholds(answer_min=0.30, margin=0.05, clarify_min=0.20)
+    decision = decide(parse([("prp_what", 0.25), ("authors", 0.02)]), thresholds=t)
     assert decision.kind == FALLBACK
