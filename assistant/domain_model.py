@@ -31,11 +31,11 @@ from pathlib import Path
 import yaml
 
 from assistant.knowledge import PROJECT_ROOT
+from assistant.red_flag_model import EXAMPLES_FILE as SAFETY_FILE
 from assistant.retrieval import tokens
 from assistant.text_model import NgramVectorClassifier, cached, nlu_examples, source_digest
 
 EVERYDAY_FILE = PROJECT_ROOT / "data" / "out_of_domain" / "clinc150_train.txt"
-SAFETY_FILE = PROJECT_ROOT / "data" / "safety" / "examples.yml"
 IN, OUT = "in", "out"
 # Intents of this bot whose examples say what "in domain" looks like.
 IN_DOMAIN_INTENTS = ("book_appointment",)
