@@ -35,6 +35,11 @@ CLINIC = [
     "I'd like to set up a visit with one of your doctors",
     "can you explain what the ligaments around the pelvis actually do",
     "my mom is 80, is she too old for this treatment",
+    # Insurance questions naming a carrier get the out-of-network reply, not a decline.
+    "is humana accepted",
+    "do you accept blue cross blue shield insurance",
+    "are you in network with cigna",
+    "does the clinic take kaiser permanente",
 ]
 
 
