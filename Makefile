@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation data validate train run test lint eval eval-clinc eval-safety compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation data validate train run run-scaled scaled-deps test lint eval eval-clinc eval-safety compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
@@ -21,6 +21,7 @@ help:
 	@echo "make faq-new ID=x   add an FAQ template;  make retrain   validate, train, evaluate, serve if the bars hold"
 	@echo "make rollback serve the previous model;  make import-labels   staff labels -> FAQ phrasings"
 	@echo "make compare  compare NLU pipelines on the held-out questions"
+	@echo "make run-scaled REPLICAS=2   production profile on one machine: PostgreSQL, Redis, HAProxy, N Rasa replicas"
 	@echo "make bench                throughput and latency beside a stock rasa init bot (1, 8, 32 visitors)"
 	@echo "make bench-conversation   latency at messages 1/200/400 of one conversation"
 	@echo "make migrate  create/upgrade the project's tables, deliver queued bookings"
@@ -48,6 +49,16 @@ run: install
 	 else $(MAKE) --no-print-directory train; fi
 	@./scripts/run.sh
 
+# The production profile on one machine (docs/deployment.md): PostgreSQL, Redis lock store,
+# REPLICAS Rasa servers and two action servers behind HAProxy on :5005; data under var/scaled.
+run-scaled: install scaled-deps
+	@if ! ls models/*.tar.gz >/dev/null 2>&1; then $(MAKE) --no-print-directory train; fi
+	@$(PY) -m assistant.scaled --replicas $(or $(REPLICAS),2)
+
+# Debian packages for run-scaled and its end-to-end test (apt-get, only when missing)
+scaled-deps:
+	@./scripts/install-scaled.sh
+
 # Validate, train a candidate (cached components reused), evaluate, serve it only if the bars hold.
 retrain: validate
 	@$(PY) -m assistant.retrain $(ARGS)
@@ -60,8 +71,9 @@ faq-new: install
 	@test -n "$(ID)" || { echo "usage: make faq-new ID=<faq_id> [GROUP=<file name in data/faq>]"; exit 2; }
 	@$(PY) -m assistant.scaffold "$(ID)" $(if $(GROUP),--group $(GROUP),)
 
-# Throughput and latency beside a stock `rasa init` bot at 1, 8 and 32 visitors (ARGS=--seconds 30)
-bench: train
+# Throughput and latency beside a stock `rasa init` bot at 1, 8 and 32 visitors, then the scaled
+# profile with 1 and 2 replicas (ARGS="--seconds 30", ARGS=--no-scaled)
+bench: train scaled-deps
 	@$(PY) -m tests.bench_throughput $(ARGS)
 
 # Seconds for `make retrain` after new phrasings (fine-tune) and after a new FAQ (full), on a copy
@@ -82,7 +94,7 @@ lint: install
 browser:
 	@./scripts/install-browser.sh
 
-test: lint train browser
+test: lint train browser scaled-deps
 	@$(BIN)/pytest
 	@$(RASA) test core --stories tests/stories --model models --fail-on-prediction-errors \
 	  --out var/results/core > var/test-core.log 2>&1 || { tail -40 var/test-core.log; exit 1; }

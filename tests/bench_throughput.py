@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ import aiohttp
 import requests
 
 from assistant.knowledge import PROJECT_ROOT
-from tests.e2e.conftest import BIN, free_port, running_bot
+from tests.e2e.conftest import BIN, free_port, latest_model, running_bot
 
 STOCK_DIR = PROJECT_ROOT / "var" / "bench" / "stock"
 SCRIPT = ["hi", "what is prolotherapy?", "thanks", "is fusion my only option?", "ok",
@@ -168,6 +169,27 @@ def our_bot() -> Iterator[tuple[str, dict[str, int]]]:
         yield bot.url, {"rasa": bot.rasa.pid, "actions": bot.actions.pid}
 
 
+@contextlib.contextmanager
+def scaled_bot(replicas: int) -> Iterator[tuple[str, dict[str, int]]]:
+    """The `make run-scaled` profile on free ports: PostgreSQL, Redis, HAProxy, N replicas."""
+    from assistant.scaled import Ports, Profile, started
+
+    workdir = Path(tempfile.mkdtemp(prefix="si-bench-scaled-"))
+    workdir.chmod(0o755)  # PostgreSQL runs as its own user when we are root
+    ports = Ports(front=free_port(), actions=free_port(), web=free_port(), models=free_port(),
+                  postgres=free_port(), redis=free_port(), replicas=[free_port() for _ in range(replicas)],
+                  action_servers=[free_port(), free_port()])
+    profile = Profile(workdir=workdir, replicas=replicas, ports=ports, model=latest_model())
+    try:
+        with started(profile) as running:
+            requests.post(f"{profile.chat_url}/webhooks/rest/webhook",
+                          json={"sender": "warmup", "message": "hi"}, timeout=60)
+            yield profile.chat_url, {name: proc.pid for name, proc in running.processes.items()
+                                     if name.startswith(("rasa", "actions"))}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def measure(name: str, bot: contextlib.AbstractContextManager, levels: tuple[int, ...], turns: int,
             seconds: float, warmup: float) -> tuple[dict[int, Result], dict[str, float]]:
     print(f"{name}: starting ...", flush=True)
@@ -190,8 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each level")
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
     parser.add_argument("--turns", type=int, default=10, help="messages per conversation")
+    parser.add_argument("--no-scaled", action="store_true",
+                        help="skip the scaled profile (make run-scaled with 1 and 2 replicas)")
     args = parser.parse_args(argv)
     levels = tuple(args.levels)
+    scaled = {} if args.no_scaled else {
+        n: measure(f"scaled profile, {n} replica(s)", scaled_bot(n), levels, args.turns, args.seconds,
+                   args.warmup) for n in (1, 2)}
     stock, stock_mem = measure("stock `rasa init` bot", stock_bot(), levels, args.turns, args.seconds, args.warmup)
     ours, our_mem = measure("this project (make run)", our_bot(), levels, args.turns, args.seconds, args.warmup)
     print(f"\nclosed-loop REST load, {args.seconds:.0f} s per level after {args.warmup:.0f} s warm-up, "
@@ -207,6 +234,18 @@ def main(argv: list[str] | None = None) -> int:
               f"| {s.errors} / {o.errors} |")
     print("memory (RSS): stock " + ", ".join(f"{k} {v:.0f} MiB" for k, v in stock_mem.items())
           + "; ours " + ", ".join(f"{k} {v:.0f} MiB" for k, v in our_mem.items()))
+    if scaled:
+        (one, _), (two, two_mem) = scaled[1], scaled[2]
+        print("\nscaled profile (PostgreSQL tracker store, Redis lock store, HAProxy, 2 action servers):")
+        print("| visitors | 1 replica msg/s | 2 replicas msg/s | ratio | 1 replica p50 / p95 ms "
+              "| 2 replicas p50 / p95 ms | errors 1 / 2 |")
+        print("|---|---|---|---|---|---|---|")
+        for visitors in levels:
+            a, b = one[visitors], two[visitors]
+            print(f"| {visitors} | {a.throughput:.1f} | {b.throughput:.1f} | {b.throughput / a.throughput:.2f}x "
+                  f"| {a.percentile(.5):.0f} / {a.percentile(.95):.0f} "
+                  f"| {b.percentile(.5):.0f} / {b.percentile(.95):.0f} | {a.errors} / {b.errors} |")
+        print("memory (RSS), 2 replicas: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in two_mem.items()))
     return 0
 
 

@@ -1,0 +1,183 @@
+"""The scaled-out profile (`make run-scaled`): two Rasa replicas behind HAProxy,
+PostgreSQL, Redis, two action servers; everything real, started by
+``assistant.scaled`` on free ports in a temporary folder.
+
+``SCALED_LOCK_STORE=redis`` runs the same tests with Rasa's own
+``RedisLockStore`` instead of :mod:`assistant.lock_store` (to see the
+ordering test fail: docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+from sqlalchemy import create_engine, text
+
+from assistant.knowledge import PROJECT_ROOT
+from assistant.scaled import Ports, Profile, started
+from tests.e2e.conftest import free_port
+
+PASSWORD = "correct horse battery staple"
+FUSION, PROLOTHERAPY = "is fusion my only option?", "what is prolotherapy?"
+TOPICS = {FUSION: "fusion_only_option", PROLOTHERAPY: "prolotherapy_what"}
+
+
+@pytest.fixture(scope="module")
+def scaled() -> Iterator[Profile]:
+    if not all(shutil.which(tool) for tool in ("haproxy", "redis-server")):
+        pytest.fail("haproxy / redis-server missing: `make test` installs them (scripts/install-scaled.sh)")
+    # PostgreSQL runs as its own user when we are root: the folder must be reachable.
+    workdir = Path(tempfile.mkdtemp(prefix="si-scaled-"))
+    workdir.chmod(0o755)
+    ports = Ports(front=free_port(), actions=free_port(), web=free_port(), models=free_port(),
+                  postgres=free_port(), redis=free_port(),
+                  replicas=[free_port(), free_port()], action_servers=[free_port(), free_port()])
+    profile = Profile(workdir=workdir, ports=ports,
+                      lock_store=os.environ.get("SCALED_LOCK_STORE", Profile.lock_store))
+    try:
+        with started(profile):
+            yield profile
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def send(profile: Profile, text_: str, sender: str) -> requests.Response:
+    response = requests.post(f"{profile.chat_url}/webhooks/rest/webhook",
+                             json={"sender": sender, "message": text_}, timeout=120)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def topics(messages: list[dict]) -> list[str]:
+    """The FAQs answered in a reply (``custom.kind == "answer"``)."""
+    return [m["custom"]["topic"] for m in messages if (m.get("custom") or {}).get("kind") == "answer"]
+
+
+def events(profile: Profile, sender: str) -> list[tuple[str, dict]]:
+    engine = create_engine(profile.database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("select type_name, data from events where sender_id = :s order by id"),
+                                  {"s": sender}).fetchall()
+    engine.dispose()
+    return [(kind, json.loads(data)) for kind, data in rows]
+
+
+def test_rest_is_balanced_across_both_replicas(scaled):
+    served = Counter()
+    for i in range(8):
+        response = send(scaled, FUSION, f"balance-{i}-{uuid.uuid4().hex[:6]}")
+        assert topics(response.json()) == [TOPICS[FUSION]]
+        served[response.headers["X-Replica"]] += 1
+    assert served == {"rasa1": 4, "rasa2": 4}
+
+
+def test_socketio_through_the_balancer(scaled):
+    replies: list[dict] = []
+    confirmed: list[str] = []
+    client = socketio.Client(reconnection=False)
+    client.on("session_confirm", confirmed.append)
+    client.on("bot_uttered", replies.append)
+    client.connect(scaled.chat_url, transports=["polling"])
+    try:
+        client.emit("session_request", {"session_id": None})
+        client.sleep(1)
+        for _ in range(30):
+            if confirmed:
+                break
+            client.sleep(0.5)
+        assert confirmed
+        client.emit("user_uttered", {"message": PROLOTHERAPY, "session_id": confirmed[0]})
+        for _ in range(60):
+            if topics(replies):
+                break
+            client.sleep(0.5)
+        assert TOPICS[PROLOTHERAPY] in topics(replies)
+        assert any(r.get("text") for r in replies)
+    finally:
+        client.disconnect()
+
+
+def test_a_booking_lands_in_postgresql_and_in_the_staff_console(scaled):
+    sender = f"scaled-booking-{uuid.uuid4().hex[:8]}"
+    for step in ["I'd like to book an appointment", "Ada Lovelace-Byron", "708-555-0188",
+                 '/choose_office{"office": "oak_park"}', "weekday mornings", "skip", "/affirm"]:
+        send(scaled, step, sender)
+    confirmation = send(scaled, "/confirm_booking", sender).json()
+    reference = next(m["custom"] for m in confirmation if "custom" in m)["booking_reference"]
+
+    engine = create_engine(scaled.database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("select reference, full_name from booking_requests "
+                                       "where conversation_id = :s"), {"s": sender}).fetchall()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [(reference, "Ada Lovelace-Byron")]
+
+    env = {**os.environ, "DATABASE_URL": scaled.database_url, "PYTHONPATH": str(PROJECT_ROOT),
+           "STAFF_SECRET_FILE": str(scaled.workdir / "staff_secret_key")}
+    subprocess.run([sys.executable, "-m", "webapp.staff.cli", "create-user", "scaled-admin", "--role", "admin",
+                    "--password-stdin"], input=PASSWORD + "\n", text=True, env=env, check=True,
+                   cwd=PROJECT_ROOT, capture_output=True)
+    web = f"http://127.0.0.1:{scaled.ports.web}"
+    session = requests.Session()
+    login = session.get(f"{web}/staff/login", timeout=30).text
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login).group(1)
+    assert session.post(f"{web}/staff/login", timeout=30, data={
+        "username": "scaled-admin", "password": PASSWORD, "csrf_token": token}).ok
+    bookings = session.get(f"{web}/staff/bookings", timeout=30)
+    assert bookings.ok and reference in bookings.text and "Ada Lovelace-Byron" in bookings.text
+    transcript = session.get(f"{web}/staff/conversations/{sender}", timeout=30)
+    assert transcript.ok and "708-555-0188" in transcript.text
+
+
+def test_one_conversation_flooded_through_both_replicas_stays_in_order(scaled):
+    """50 messages at once in one conversation, through both replicas, while 31
+    other visitors chat: every message stored once, each turn finished (its own
+    answer, then listening) before the next message's turn begins."""
+    flooded = f"flood-{uuid.uuid4().hex[:8]}"
+    sent = {f"{(FUSION, PROLOTHERAPY)[i % 2]} [{i}]": TOPICS[(FUSION, PROLOTHERAPY)[i % 2]] for i in range(50)}
+
+    def visitor(n: int) -> list[list[str]]:
+        return [topics(send(scaled, (FUSION, PROLOTHERAPY)[k % 2], f"visitor-{n}-{flooded}").json())
+                for k in range(4)]
+
+    with ThreadPoolExecutor(max_workers=81) as pool:
+        others = [pool.submit(visitor, n) for n in range(31)]
+        flood = {message: pool.submit(send, scaled, message, flooded) for message in sent}
+        replies = {message: future.result().json() for message, future in flood.items()}
+        other_replies = [future.result() for future in others]
+
+    # Each HTTP reply is the answer to its own message.
+    assert {message: topics(reply) for message, reply in replies.items()} == {
+        message: [topic] for message, topic in sent.items()}
+    assert all(reply == [[TOPICS[FUSION]], [TOPICS[PROLOTHERAPY]]] * 2 for reply in other_replies)
+
+    # In the tracker store: turns one after the other, never interleaved.
+    stored = events(scaled, flooded)
+    turns: list[list[tuple[str, dict]]] = []
+    for kind, data in stored:
+        if kind == "user":
+            turns.append([])
+        if turns:
+            turns[-1].append((kind, data))
+    user_texts = [turn[0][1]["text"] for turn in turns]
+    assert sorted(user_texts) == sorted(sent), "a message was lost or stored twice"
+    for turn in turns:
+        message = turn[0][1]["text"]
+        answered = topics([e["data"] for kind, e in turn if kind == "bot" and e.get("data")])
+        assert answered == [sent[message]], f"turn of {message!r} holds {answered}"
+        last_action = [e["name"] for kind, e in turn if kind == "action"][-1]
+        assert last_action == "action_listen", f"turn of {message!r} ends with {last_action}"
