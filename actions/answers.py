@@ -21,6 +21,7 @@ from actions.replies import (
 from assistant.clinic import load_clinic
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, decide
+from assistant.served import index_faqs
 from assistant.triage import is_diagnosis_request
 
 # Shown when the bot declines: the topics visitors ask about most.
@@ -35,12 +36,15 @@ def _chosen_topic(tracker: Tracker) -> str | None:
     return next(tracker.get_latest_entity_values("topic"), None)
 
 
-def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float | None) -> None:
+def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float | None,
+                index_only: bool = False) -> None:
     faq = faqs()[topic]
+    # index_only: found by retrieval alone while the model learning this FAQ trains (staff can tell).
     send(dispatcher, "answer", answer_text(faq),
          buttons=[BOOK_BUTTON] if faq.book else [],
          topic=faq.id, title=faq.title, confidence=confidence,
-         answer=answer_body(faq), sources=sources_payload(faq))
+         answer=answer_body(faq), sources=sources_payload(faq),
+         **({"index_only": True} if index_only else {}))
 
 
 def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope") -> None:
@@ -73,9 +77,10 @@ class ActionAnswerFaq(Action):
         if chosen in known:
             send_answer(dispatcher, chosen, None)
             return [SlotSet("topic", chosen)]
-        decision = decide(tracker.latest_message, set(known), retriever=default_retriever())
+        decision = decide(tracker.latest_message, set(known), retriever=default_retriever(),
+                          index_topics=index_faqs())
         if decision.kind == ANSWER and decision.topic:
-            send_answer(dispatcher, decision.topic, round(decision.confidence, 4))
+            send_answer(dispatcher, decision.topic, round(decision.confidence, 4), decision.index_only)
             return [SlotSet("topic", decision.topic)]
         if decision.kind == CLARIFY:
             options = [known[t] for t in decision.options]
@@ -94,5 +99,14 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         diagnosis = is_diagnosis_request(tracker.latest_message.get("text") or "")
+        served = index_faqs()
+        if served and not diagnosis:
+            # A new FAQ not yet in the model: the classifiers call its questions out of scope.
+            known = faqs()
+            decision = decide(tracker.latest_message, set(known), retriever=default_retriever(),
+                              index_topics=served)
+            if decision.kind == ANSWER and decision.topic:
+                send_answer(dispatcher, decision.topic, round(decision.confidence, 4), decision.index_only)
+                return [SlotSet("topic", decision.topic)]
         send_decline(dispatcher, reason="diagnosis" if diagnosis else "out_of_scope")
         return []

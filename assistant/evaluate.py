@@ -33,6 +33,7 @@ from assistant.knowledge import PROJECT_ROOT
 from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
+from assistant.served import index_faqs, served_models
 
 HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
 # Development set 2: written like the sealed set by independent writers, but
@@ -74,17 +75,23 @@ def load_heldout(path: Path = HELDOUT) -> dict[str, Any]:
 
 
 def classify(parse_data: dict[str, Any], topics: set[str], thresholds: Thresholds = DEFAULT_THRESHOLDS,
+             index_topics: frozenset[str] = frozenset(),
              ) -> tuple[str, str | None, tuple[str, ...], float]:
-    """Map one NLU parse to what the bot would do with it."""
+    """Map one NLU parse to what the bot would do with it.
+
+    ``index_topics``: FAQs the evaluated release answers from the retrieval
+    index alone (assistant.served), as the action server does.
+    """
     intent = (parse_data.get("intent") or {}).get("name")
     if intent == URGENT_INTENT:
         return "urgent", None, (), 1.0
-    if intent in DECLINE_INTENTS:
+    if intent in DECLINE_INTENTS or intent == "faq":
+        decision = decide(parse_data, topics, thresholds, retriever=default_retriever(),
+                          index_topics=index_topics)
+        if intent == "faq" or decision.kind == ANSWER:
+            return decision.kind, decision.topic, decision.options, decision.confidence
         return FALLBACK, None, (), 0.0
-    if intent != "faq":
-        return intent or "none", None, (), 0.0
-    decision = decide(parse_data, topics, thresholds, retriever=default_retriever())
-    return decision.kind, decision.topic, decision.options, decision.confidence
+    return intent or "none", None, (), 0.0
 
 
 async def _parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
@@ -113,17 +120,19 @@ def parse_heldout(model: str, heldout: dict[str, Any] | None = None) -> list[Ite
     return [(*item, parse) for item, parse in zip(items, parses, strict=True)]
 
 
-def outcomes_for(items: list[Item], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Outcome]:
+def outcomes_for(items: list[Item], thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                 index_topics: frozenset[str] = frozenset()) -> list[Outcome]:
     topics = {faq.id for faq in load_faqs()}
     outcomes = []
     for group, expected, text, parse in items:
-        kind, topic, options, confidence = classify(parse, topics, thresholds)
+        kind, topic, options, confidence = classify(parse, topics, thresholds, index_topics)
         outcomes.append(Outcome(group, expected, text, kind, topic, options, confidence))
     return outcomes
 
 
-def evaluate(model: str, heldout: dict[str, Any] | None = None) -> list[Outcome]:
-    return outcomes_for(parse_heldout(model, heldout))
+def evaluate(model: str, heldout: dict[str, Any] | None = None,
+             index_topics: frozenset[str] = frozenset()) -> list[Outcome]:
+    return outcomes_for(parse_heldout(model, heldout), index_topics=index_topics)
 
 
 def sweep(dev1: list[Item], dev2: list[Item]) -> None:
@@ -239,7 +248,8 @@ def parse_writer_sets(model: str, sets: dict[str, dict[str, Any]]) -> dict[str, 
     return items
 
 
-def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]],
+                        index_topics: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Numbers for a set by several writers: overall, per writer, near-misses apart."""
     parsed = parse_writer_sets(model, sets)
     per_writer = {}
@@ -247,7 +257,7 @@ def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]]) -> dict[str
     near_miss: list[Outcome] = []
     for writer, questions in sets.items():
         items = parsed[writer]
-        outcomes = outcomes_for(items)
+        outcomes = outcomes_for(items, index_topics=index_topics)
         everything += outcomes
         near = set(questions["near_miss"])
         near_miss += [o for o in outcomes if o.group == "out_of_scope" and o.text in near]
@@ -314,12 +324,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"held-out questions found in the training data: {leaked}", file=sys.stderr)
         return 1
     model = args.model or latest_model()
+    # The served release may answer FAQs its model does not know yet (assistant.served).
+    newest = served_models()[-1:]
+    index = index_faqs() if newest and Path(model).resolve() == newest[0].resolve() else frozenset()
+    if index:
+        print(f"FAQs answered from the retrieval index alone in this release: {', '.join(sorted(index))}")
     items = parse_heldout(model, heldout)
     if args.sweep:
         dev2 = parse_writer_sets(model, load_writer_sets(VISITORS_DEV))
         sweep(items, [item for writer_items in dev2.values() for item in writer_items])
         return 0
-    outcomes = outcomes_for(items)
+    outcomes = outcomes_for(items, index_topics=index)
     summary = summarise(outcomes)
     print_report(outcomes, summary)
     numbers: dict[str, Any] = {}
@@ -328,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             ("sealed", SEALED_QUESTIONS, "Sealed set (tests/sealed/questions, never tuned on)")):
         sets = load_writer_sets(directory)
         if sets:
-            numbers[key] = writer_sets_summary(model, sets)
+            numbers[key] = writer_sets_summary(model, sets, index)
             print_writer_sets(numbers[key], title)
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps({"model": model, **summary, **numbers,

@@ -6,8 +6,9 @@ are everyday requests to other assistants, none about the SI joint. Leaving
 out greetings, thanks, goodbyes, "are you a bot" and "what can I ask you"
 (which this bot rightly answers as small talk), each of the 5,350 queries
 should be declined. The script prints how many get an article quote, start
-the booking form, get a "did you mean" or an urgent-care reply instead: numbers
-only, so that nobody tunes on this set (it is never training data).
+the booking form, get a "did you mean" or an urgent-care reply instead (an
+insurance question given the clinic's out-of-network reply is counted apart,
+as the reply it should get): numbers only, so that nobody tunes on this set (it is never training data).
 
 ``--write-training data_full.json`` writes
 ``data/out_of_domain/clinc150_train.txt`` from CLINC150's *train* split (the
@@ -36,6 +37,7 @@ CLINC_TEST = PROJECT_ROOT / "tests" / "eval" / "clinc150" / "test.json"
 LEFT_OUT = {"greeting", "goodbye", "thank_you", "are_you_a_bot", "what_can_i_ask_you"}
 BOOKING_INTENTS = {"book_appointment"}
 INSURANCE_FAQ = "out_of_network"
+INSURANCE_INTENTS = {"insurance", "insurance_change"}
 BARS = {"answered": 0.01, "booking": 0.005}
 # Intents left out of the detector's examples: yes/no/maybe/cancel are this
 # bot's own words too (the booking form), and visitors' insurance questions
@@ -73,17 +75,30 @@ def write_training(data_full: Path, target: Path = EVERYDAY_FILE) -> int:
     return len(texts)
 
 
-def load_queries(path: Path = CLINC_TEST) -> list[str]:
+def load_labelled(path: Path = CLINC_TEST) -> list[tuple[str, str]]:
+    """(query, CLINC150 intent) pairs, small talk left out."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [text for text, intent in [*data["test"], *data["oos_test"]] if intent not in LEFT_OUT]
+    return [(text, intent) for text, intent in [*data["test"], *data["oos_test"]] if intent not in LEFT_OUT]
 
 
-def outcome(parse: dict, topics: set[str]) -> tuple[str, str | None]:
-    """(answered, booking, clarify, urgent, declined or other (e.g. small talk); the FAQ answered)."""
+def load_queries(path: Path = CLINC_TEST) -> list[str]:
+    return [text for text, _ in load_labelled(path)]
+
+
+def outcome(parse: dict, topics: set[str], clinc_intent: str = "") -> tuple[str, str | None]:
+    """(answered, out-of-network, booking, clarify, urgent, declined or other (e.g. small talk); the FAQ).
+
+    An insurance question answered with the clinic's out-of-network reply is
+    the reply issue 13 asks for ("where the article does say something related
+    (it is an out-of-network provider), say that and no more"): counted as
+    ``out-of-network``, not as answered. Any other query that gets it is answered.
+    """
     intent = (parse.get("intent") or {}).get("name")
     if intent in BOOKING_INTENTS:
         return "booking", None
     kind, topic, *_ = classify(parse, topics)
+    if kind == ANSWER and topic == INSURANCE_FAQ and clinc_intent in INSURANCE_INTENTS:
+        return "out-of-network", topic
     names = {ANSWER: "answered", CLARIFY: "clarify", FALLBACK: "declined", "urgent": "urgent"}
     return names.get(kind, "other"), topic if kind == ANSWER else None
 
@@ -98,25 +113,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_training:
         print(f"{write_training(args.write_training)} examples written to {EVERYDAY_FILE}")
         return 0
-    queries = load_queries()
+    labelled = load_labelled()
     topics = {faq.id for faq in load_faqs()}
-    parses = asyncio.run(_parse_all(args.model or latest_model(), queries))
-    outcomes = [outcome(parse, topics) for parse in parses]
+    parses = asyncio.run(_parse_all(args.model or latest_model(), [text for text, _ in labelled]))
+    outcomes = [outcome(parse, topics, intent) for parse, (_, intent) in zip(parses, labelled, strict=True)]
     counts = Counter(kind for kind, _ in outcomes)
-    total = len(queries)
+    total = len(labelled)
     print(f"CLINC150 test queries, all out of scope (n={total}):")
-    for kind in ("declined", "answered", "booking", "clarify", "urgent", "other"):
+    for kind in ("declined", "out-of-network", "answered", "booking", "clarify", "urgent", "other"):
         share = counts[kind] / total
         bar = BARS.get(kind)
         mark = "" if bar is None else (f"  (bar <= {bar:.1%}) " + ("OK" if share <= bar else "HIGH"))
-        print(f"  {kind:9s} {counts[kind]:5d}  {share:6.1%}{mark}")
-    # Questions about one's insurance get the clinic's out-of-network reply, the
-    # one thing the page says about insurance (issue 13 asks for exactly that):
-    # counted as answered, and shown apart.
-    insurance = sum(topic == INSURANCE_FAQ for _, topic in outcomes)
-    other = counts["answered"] - insurance
-    print(f"  (answered with the out-of-network reply: {insurance}, {insurance / total:.1%}; "
-          f"with any other FAQ: {other}, {other / total:.1%})")
+        print(f"  {kind:14s} {counts[kind]:5d}  {share:6.1%}{mark}")
+    print("  (out-of-network: insurance questions given the clinic's out-of-network reply, the one thing "
+          "the article says about insurance; any other answer counts as answered)")
+    wrong_insurance = sum(kind == "answered" and topic == INSURANCE_FAQ for kind, topic in outcomes)
+    print(f"  (answered with the out-of-network reply although not about insurance: {wrong_insurance}, "
+          f"{wrong_insurance / total:.1%})")
     missed = any(counts[kind] / total > bar for kind, bar in BARS.items())
     return 1 if args.check and missed else 0
 

@@ -20,7 +20,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from assistant.retrain import MODELS, served_models
+from assistant.served import MODELS, served_models
 
 MODEL_PATH = "/model"
 log = logging.getLogger(__name__)

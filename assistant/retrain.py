@@ -1,9 +1,12 @@
 """``make retrain`` and ``make rollback``: gated model updates.
 
-``make retrain`` (after ``make validate``) trains a candidate model into
-``var/candidates/``: fine-tuning the served model when only phrasings or
-answers changed, from scratch when an FAQ was added (Rasa reuses cached
-components from ``.rasa/cache`` either way), evaluates it on the held-out
+``make retrain`` (after ``make validate``) first puts a new FAQ live from the
+retrieval index when the served model, evaluated that way, holds the bars
+(:func:`index_release`: seconds, where a training takes minutes). Then it
+trains a candidate model into ``var/candidates/``: fine-tuning the served
+model when only phrasings or answers changed, from scratch when an FAQ was
+added (Rasa reuses cached components from ``.rasa/cache`` either way),
+evaluates it on the held-out
 questions, writes a report under ``reports/<model>/`` and compares it with the
 served model. Only if every bar holds is the candidate moved into ``models/``,
 where the model server hands the newest model to the running bot; otherwise the served model stays
@@ -29,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from assistant.knowledge import PROJECT_ROOT
+from assistant.served import MODELS, REGISTRY_NAME, load_registry, model_faq_ids, served_models
 
-MODELS = PROJECT_ROOT / "models"
 RETIRED = MODELS / "retired"
 CANDIDATES = PROJECT_ROOT / "var" / "candidates"
 REPORTS = PROJECT_ROOT / "reports"
-REGISTRY = MODELS / "registry.json"
+REGISTRY = MODELS / REGISTRY_NAME
 # Everything a model depends on; a change to any of these makes a new model.
 TRAINING_INPUTS = ("data/faq", "data/knowledge", "data/nlu", "data/rules", "data/safety",
                    "data/clinic.yml", "domain.yml", "config.yml", "assistant/nlu_components.py")
@@ -49,15 +52,6 @@ def data_hash(root: Path = PROJECT_ROOT) -> str:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def served_models(models: Path | None = None) -> list[Path]:
-    """Models in models/, oldest first (the model server serves the newest)."""
-    return sorted((models or MODELS).glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)
-
-
-def load_registry() -> dict[str, Any]:
-    return json.loads(REGISTRY.read_text()) if REGISTRY.exists() else {}
 
 
 def save_registry(registry: dict[str, Any]) -> None:
@@ -106,6 +100,47 @@ def missed_bars(summary: dict[str, Any]) -> list[str]:
             for group, bar in BARS.items() if summary["scores"].get(group, 0.0) < bar]
 
 
+def trained_on(model: Path, data: str) -> bool:
+    """Whether ``model`` was trained on the data with this hash (an index release was not)."""
+    return model.name.endswith(f"-{data}.tar.gz")
+
+
+def index_release(base: Path, new_faqs: frozenset[str], data: str) -> Path | None:
+    """Serve ``base`` again with ``new_faqs`` answered from the retrieval index, if the bars hold.
+
+    A new FAQ is a new label, so the classifiers must be trained from scratch
+    (minutes). Until then the served model can answer it from the retrieval
+    index (assistant.routing.index_answer): the same archive under a new name,
+    with the FAQs listed in the registry. It passes the same gate as a trained
+    model, evaluated exactly as the action server will answer.
+    """
+    from assistant.evaluate import evaluate, summarise
+
+    started = time.monotonic()
+    print(f"new FAQ(s) {', '.join(sorted(new_faqs))}: evaluating the served model with them answered "
+          "from the retrieval index ...", flush=True)
+    summary = summarise(evaluate(str(base), index_topics=new_faqs))
+    scores = ", ".join(f"{group} {score:.1%}" for group, score in sorted(summary["scores"].items()))
+    missed = missed_bars(summary)
+    if missed:
+        print(f"not served from the index ({scores}): " + "; ".join(missed))
+        return None
+    stamp = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    staged = CANDIDATES / f"{stamp}-{data}-index.tar.gz"
+    CANDIDATES.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(base, staged)
+    target = MODELS / staged.name
+    shutil.move(str(staged), target)  # whole, so the model server never hands out half a file
+    registry = load_registry(MODELS)
+    registry[target.name] = {"data_hash": data, "trained_at": stamp, "training": "none (retrieval index)",
+                             "base_model": base.name, "index_faqs": sorted(new_faqs),
+                             "summary": {k: summary[k] for k in ("scores", "per_topic", "bars_met")}}
+    save_registry(registry)
+    print(f"live from the retrieval index after {time.monotonic() - started:.0f} s ({scores}): "
+          f"{target.name} (a running bot serves it within about 10 s)", flush=True)
+    return target
+
+
 def retrain(force: bool = False, full: bool = False) -> int:
     # Rasa and TensorFlow load only here: --hash and --status stay quick.
     from assistant.evaluate import check_heldout_is_unseen, evaluate, load_heldout, summarise
@@ -113,25 +148,31 @@ def retrain(force: bool = False, full: bool = False) -> int:
     from assistant.report import write_report
 
     current = data_hash()
-    served = served_models()
-    if served and current in served[-1].name and not force:
+    served = served_models(MODELS)
+    if served and trained_on(served[-1], current) and not force:
         print(f"the served model {served[-1].name} was trained on this data; nothing to do")
         return 0
     leaked = check_heldout_is_unseen(load_heldout())
     if leaked:
         print(f"held-out questions are also training phrasings, so the evaluation would flatter: {leaked}")
         return 1
+    faq_ids = [faq.id for faq in load_faqs()]
+    new_faqs = frozenset(faq_ids) - model_faq_ids(served[-1]) if served else frozenset()
+    interim = index_release(served[-1], new_faqs, current) if new_faqs and not full else None
     name = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{current}"
+    if new_faqs:
+        print("a new FAQ is a new label for the classifiers: training from scratch", flush=True)
     print(f"training candidate {name} ...", flush=True)
-    candidate, seconds, how = train_candidate(name, None if full or not served else served[-1])
+    base = None if full or not served or new_faqs else served[-1]
+    candidate, seconds, how = train_candidate(name, base)
     print(f"training took {seconds:.0f} s ({how})")
     outcomes = evaluate(str(candidate))
     summary = summarise(outcomes)
-    registry = load_registry()
+    registry = load_registry(MODELS)
     previous = registry.get(served[-1].name) if served else None
     report, terminal = write_report(REPORTS / name, outcomes, summary,
                                     previous.get("summary") if previous else None,
-                                    faq_ids=[faq.id for faq in load_faqs()])
+                                    faq_ids=faq_ids)
     print(terminal)
     print(f"\nfull report: {report.relative_to(PROJECT_ROOT)}")
     missed = missed_bars(summary)
@@ -139,6 +180,10 @@ def retrain(force: bool = False, full: bool = False) -> int:
         print("\nNOT promoted, the served model stays: " + "; ".join(missed))
         print(f"the candidate is kept for inspection in {candidate.relative_to(PROJECT_ROOT)}")
         return 1
+    if interim is not None:
+        # Superseded: a rollback should go back to the model from before this retrain.
+        RETIRED.mkdir(exist_ok=True)
+        shutil.move(str(interim), RETIRED / interim.name)
     target = MODELS / candidate.name
     shutil.move(str(candidate), target)
     registry[target.name] = {"data_hash": current, "trained_at": name[:15],
@@ -151,7 +196,7 @@ def retrain(force: bool = False, full: bool = False) -> int:
 
 
 def rollback() -> int:
-    served = served_models()
+    served = served_models(MODELS)
     if len(served) < 2:
         print("nothing to roll back to: models/ holds fewer than two models")
         return 1
@@ -159,19 +204,19 @@ def rollback() -> int:
     newest = served[-1]
     shutil.move(str(newest), RETIRED / newest.name)
     print(f"retired {newest.name}; now served: {served[-2].name} (a running bot loads it within about 10 s)")
-    if data_hash() not in served[-2].name:
+    if not trained_on(served[-2], data_hash()):
         print("note: the data has changed since that model was trained; `make retrain` would train it again")
     return 0
 
 
 def status() -> int:
     """What `make run` will serve, and whether the data has moved on since."""
-    served = served_models()
+    served = served_models(MODELS)
     if not served:
         print("no model in models/ yet")
         return 1
     print(f"serving {served[-1].name}")
-    if data_hash() not in served[-1].name:
+    if not trained_on(served[-1], data_hash()):
         print("the FAQ data or config changed since this model was trained: run `make retrain` "
               "to train, evaluate and (if the bars hold) serve a new one")
     return 0

@@ -21,6 +21,13 @@ MAX_OPTIONS = 3
 # Share of the blended score that comes from retrieval; the rest is the
 # ResponseSelector's confidence (chosen on the development sets, docs/nlu.md).
 RETRIEVAL_WEIGHT = 0.4
+# An FAQ served from the index alone (assistant.served.index_faqs: added by
+# `make retrain`, its full training not finished) is answered when retrieval
+# puts it first with at least this share of the scores.
+INDEX_ANSWER_MIN = 0.6
+# Intents under which such an FAQ may be found: the classifiers have never seen
+# its questions, so they call them out of scope or some other FAQ.
+INDEX_INTENTS = {FAQ_INTENT, "out_of_scope", "nlu_fallback"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Decision:
     topic: str | None = None
     confidence: float = 0.0
     options: tuple[str, ...] = field(default_factory=tuple)
+    index_only: bool = False  # answered from the retrieval index alone (no model knows the FAQ yet)
 
 
 class Retriever(Protocol):
@@ -74,10 +82,31 @@ def blend(selector: list[tuple[str, float]], retrieved: dict[str, float],
     return sorted(mixed.items(), key=lambda item: -item[1])
 
 
+def index_answer(parse_data: dict[str, Any], index_topics: frozenset[str],
+                 retriever: Retriever) -> Decision | None:
+    """An answer from an FAQ no model was trained on yet, when retrieval clearly points to it."""
+    intent = (parse_data.get("intent") or {}).get("name")
+    if intent not in INDEX_INTENTS or (parse_data.get("triage") or {}).get("kind"):
+        return None  # red flags, diagnosis requests and unusable input keep their replies
+    scores = retriever.scores(parse_data.get("text") or "")
+    if not scores:
+        return None
+    best = max(scores, key=scores.__getitem__)
+    if best in index_topics and scores[best] >= INDEX_ANSWER_MIN:
+        return Decision(ANSWER, best, scores[best], index_only=True)
+    return None
+
+
 def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None,
            thresholds: Thresholds = DEFAULT_THRESHOLDS,
-           retriever: Retriever | None = None) -> Decision:
+           retriever: Retriever | None = None,
+           index_topics: frozenset[str] = frozenset()) -> Decision:
     """Pick the FAQ to answer, the FAQs to offer, or decline."""
+    if index_topics and retriever is not None:
+        served = index_topics if known_topics is None else index_topics & known_topics
+        found = index_answer(parse_data, served, retriever) if served else None
+        if found is not None:
+            return found
     intent = (parse_data.get("intent") or {}).get("name")
     if intent != FAQ_INTENT:
         return Decision(FALLBACK)

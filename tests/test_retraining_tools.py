@@ -108,7 +108,7 @@ def test_rollback_retires_the_newest_model(tmp_path: Path, monkeypatch) -> None:
         time.sleep(0.02)
         os.utime(models / f"{name}.tar.gz")
     assert retrain.rollback() == 0
-    assert [p.name for p in retrain.served_models()] == ["20260101-000000-aaaaaaaaaaaa.tar.gz"]
+    assert [p.name for p in retrain.served_models(models)] == ["20260101-000000-aaaaaaaaaaaa.tar.gz"]
     assert (models / "retired" / "20260201-000000-bbbbbbbbbbbb.tar.gz").exists()
 
 
