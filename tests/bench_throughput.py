@@ -206,6 +206,21 @@ def measure(name: str, bot: contextlib.AbstractContextManager, levels: tuple[int
     return results, memory
 
 
+def print_comparison(base: tuple[str, dict[int, Result]], other: tuple[str, dict[int, Result]],
+                     levels: tuple[int, ...]) -> None:
+    """A markdown table: throughput, ratio (other / base), latency percentiles and errors per level."""
+    (a_name, a_results), (b_name, b_results) = base, other
+    print(f"| visitors | {a_name} msg/s | {b_name} msg/s | ratio | {a_name} p50 / p95 / p99 ms "
+          f"| {b_name} p50 / p95 / p99 ms | errors {a_name} / {b_name} |")
+    print("|---|---|---|---|---|---|---|")
+    for visitors in levels:
+        a, b = a_results[visitors], b_results[visitors]
+        print(f"| {visitors} | {a.throughput:.1f} | {b.throughput:.1f} | {b.throughput / a.throughput:.2f}x "
+              f"| {a.percentile(.5):.0f} / {a.percentile(.95):.0f} / {a.percentile(.99):.0f} "
+              f"| {b.percentile(.5):.0f} / {b.percentile(.95):.0f} / {b.percentile(.99):.0f} "
+              f"| {a.errors} / {b.errors} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per level")
@@ -223,28 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     ours, our_mem = measure("this project (make run)", our_bot(), levels, args.turns, args.seconds, args.warmup)
     print(f"\nclosed-loop REST load, {args.seconds:.0f} s per level after {args.warmup:.0f} s warm-up, "
           f"{args.turns} messages per conversation, {os.cpu_count()} cores")
-    print("| visitors | stock msg/s | ours msg/s | ratio | stock p50 / p95 / p99 ms | ours p50 / p95 / p99 ms "
-          "| errors stock / ours |")
-    print("|---|---|---|---|---|---|---|")
-    for visitors in levels:
-        s, o = stock[visitors], ours[visitors]
-        print(f"| {visitors} | {s.throughput:.1f} | {o.throughput:.1f} | {o.throughput / s.throughput:.2f}x "
-              f"| {s.percentile(.5):.0f} / {s.percentile(.95):.0f} / {s.percentile(.99):.0f} "
-              f"| {o.percentile(.5):.0f} / {o.percentile(.95):.0f} / {o.percentile(.99):.0f} "
-              f"| {s.errors} / {o.errors} |")
+    print_comparison(("stock", stock), ("ours", ours), levels)
     print("memory (RSS): stock " + ", ".join(f"{k} {v:.0f} MiB" for k, v in stock_mem.items())
           + "; ours " + ", ".join(f"{k} {v:.0f} MiB" for k, v in our_mem.items()))
     if scaled:
         (one, _), (two, two_mem) = scaled[1], scaled[2]
         print("\nscaled profile (PostgreSQL tracker store, Redis lock store, HAProxy, 2 action servers):")
-        print("| visitors | 1 replica msg/s | 2 replicas msg/s | ratio | 1 replica p50 / p95 ms "
-              "| 2 replicas p50 / p95 ms | errors 1 / 2 |")
-        print("|---|---|---|---|---|---|---|")
-        for visitors in levels:
-            a, b = one[visitors], two[visitors]
-            print(f"| {visitors} | {a.throughput:.1f} | {b.throughput:.1f} | {b.throughput / a.throughput:.2f}x "
-                  f"| {a.percentile(.5):.0f} / {a.percentile(.95):.0f} "
-                  f"| {b.percentile(.5):.0f} / {b.percentile(.95):.0f} | {a.errors} / {b.errors} |")
+        print_comparison(("1 replica", one), ("2 replicas", two), levels)
         print("memory (RSS), 2 replicas: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in two_mem.items()))
     return 0
 
