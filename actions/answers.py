@@ -99,12 +99,11 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         diagnosis = is_diagnosis_request(tracker.latest_message.get("text") or "")
-        served = index_faqs()
-        if served and not diagnosis:
-            # A new FAQ not yet in the model: the classifiers call its questions out of scope.
-            known = faqs()
-            decision = decide(tracker.latest_message, set(known), retriever=default_retriever(),
-                              index_topics=served)
+        if not diagnosis:
+            # A new FAQ not yet in the model (the classifiers call its questions out of
+            # scope), or DIET torn between an FAQ and out of scope: decide() may answer.
+            decision = decide(tracker.latest_message, set(faqs()), retriever=default_retriever(),
+                              index_topics=index_faqs())
             if decision.kind == ANSWER and decision.topic:
                 send_answer(dispatcher, decision.topic, round(decision.confidence, 4), decision.index_only)
                 return [SlotSet("topic", decision.topic)]

@@ -25,6 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from assistant import domain_model
 from assistant.red_flag_model import load_model
+from assistant.routing import FALLBACK_INTENT, torn_between_faq_and_out_of_scope
 from assistant.triage import DIAGNOSIS, URGENT, triage
 
 URGENT_INTENT = "urgent_symptom"
@@ -59,7 +60,10 @@ class TriageOverride(GraphComponent, IntentClassifier):
             message.set("triage", result.as_dict(), add_to_output=True)
             if result.kind is not None:
                 _override(message, TRIAGE_INTENTS.get(result.kind, UNUSABLE_INTENT), 1.0)
-            elif (message.get(INTENT) or {}).get("name") in DOMAIN_CHECKED_INTENTS:
+            elif (message.get(INTENT) or {}).get("name") in DOMAIN_CHECKED_INTENTS or (
+                    # the action server may answer these (assistant.routing.decide)
+                    (message.get(INTENT) or {}).get("name") == FALLBACK_INTENT
+                    and torn_between_faq_and_out_of_scope(message.data)):
                 outside = domain_model.load_model().out_of_domain([message.get(TEXT) or ""])[0]
                 message.set("out_of_domain", round(outside, 4), add_to_output=True)
                 if outside >= domain_model.THRESHOLD:

@@ -27,7 +27,15 @@ RETRIEVAL_WEIGHT = 0.4
 INDEX_ANSWER_MIN = 0.6
 # Intents under which such an FAQ may be found: the classifiers have never seen
 # its questions, so they call them out of scope or some other FAQ.
-INDEX_INTENTS = {FAQ_INTENT, "out_of_scope", "nlu_fallback"}
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+FALLBACK_INTENT = "nlu_fallback"
+INDEX_INTENTS = {FAQ_INTENT, OUT_OF_SCOPE_INTENT, FALLBACK_INTENT}
+# DIET torn between an FAQ question and out of scope (FallbackClassifier's
+# ambiguity rule: "what is PRP?" at faq 0.49 / out_of_scope 0.44) while the
+# selector and retrieval agree on one FAQ: answered when the blended score
+# reaches this, declined otherwise (TriageOverride has already turned such a
+# message into out_of_scope if the out-of-domain detector flags it).
+AMBIGUOUS_ANSWER_MIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,13 @@ def blend(selector: list[tuple[str, float]], retrieved: dict[str, float],
     return sorted(mixed.items(), key=lambda item: -item[1])
 
 
+def torn_between_faq_and_out_of_scope(parse_data: dict[str, Any]) -> bool:
+    """DIET's two best intents, the fallback left aside, are faq then out_of_scope."""
+    ranking = [r.get("name") for r in parse_data.get("intent_ranking") or []
+               if r.get("name") != FALLBACK_INTENT]
+    return ranking[:2] == [FAQ_INTENT, OUT_OF_SCOPE_INTENT]
+
+
 def index_answer(parse_data: dict[str, Any], index_topics: frozenset[str],
                  retriever: Retriever) -> Decision | None:
     """An answer from an FAQ no model was trained on yet, when retrieval clearly points to it."""
@@ -108,6 +123,11 @@ def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None,
         if found is not None:
             return found
     intent = (parse_data.get("intent") or {}).get("name")
+    if intent == FALLBACK_INTENT and torn_between_faq_and_out_of_scope(parse_data):
+        decision = decide({**parse_data, "intent": {"name": FAQ_INTENT}}, known_topics, thresholds, retriever)
+        if decision.kind == ANSWER and decision.confidence >= AMBIGUOUS_ANSWER_MIN:
+            return decision
+        return Decision(FALLBACK)
     if intent != FAQ_INTENT:
         return Decision(FALLBACK)
     ranking = faq_ranking(parse_data)

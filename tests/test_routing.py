@@ -56,3 +56,30 @@ def test_a_lone_guess_too_weak_to_answer_is_declined():
     t = Thresholds(answer_min=0.30, margin=0.05, clarify_min=0.20)
     decision = decide(parse([("prp_what", 0.25), ("authors", 0.02)]), thresholds=t)
     assert decision.kind == FALLBACK
+
+
+def torn(ranking: list[tuple[str, float]], second: str = "out_of_scope", text: str = "what is PRP?") -> dict:
+    """A parse the FallbackClassifier marked ambiguous: faq 0.49 against ``second`` 0.44."""
+    return {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3},
+            "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "faq", "confidence": 0.49},
+                               {"name": second, "confidence": 0.44}],
+            "response_selector": {"faq": {"ranking": [
+                {"intent_response_key": f"faq/{t}", "confidence": c} for t, c in ranking]}}}
+
+
+def test_diet_torn_between_faq_and_out_of_scope_answers_a_clear_faq():
+    from assistant.retrieval import default_retriever
+
+    decision = decide(torn([("prp_what", 0.61), ("prolotherapy_what", 0.24)]), retriever=default_retriever())
+    assert (decision.kind, decision.topic) == (ANSWER, "prp_what")
+
+
+def test_diet_torn_but_no_clear_faq_is_declined_without_options():
+    from assistant.retrieval import default_retriever
+
+    flat = [("prp_what", 0.35), ("prolotherapy_what", 0.33)]
+    assert decide(torn(flat, text="what is it?"), retriever=default_retriever()).kind == FALLBACK
+
+
+def test_diet_torn_between_faq_and_another_intent_is_left_to_the_fallback():
+    assert decide(torn([("prp_what", 0.9)], second="capabilities")).kind == FALLBACK
