@@ -246,7 +246,12 @@ def migrate(url: str | None = None) -> None:
         path = (url or database_url()).removeprefix("sqlite:///")
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         # Conversations are health information: the file is for this user only.
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # Created here only when missing: closing a descriptor of a database file
+        # that this process also has open through SQLite drops SQLite's POSIX locks
+        # on it (fcntl semantics), which in WAL mode can let another process reset
+        # the log under a live reader ("database disk image is malformed").
+        if not os.path.exists(path):
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
     command.upgrade(config, "head")
     if (url or database_url()).startswith("sqlite"):
