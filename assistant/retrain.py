@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,10 @@ def data_hash(root: Path = PROJECT_ROOT) -> str:
 
 
 def save_registry(registry: dict[str, Any]) -> None:
-    REGISTRY.write_text(json.dumps(registry, indent=2, sort_keys=True))
+    """Written whole (temporary file, then rename): the action server reads it while it runs."""
+    staged = REGISTRY.with_suffix(".json.tmp")
+    staged.write_text(json.dumps(registry, indent=2, sort_keys=True))
+    os.replace(staged, REGISTRY)
 
 
 FINETUNE_EPOCH_FRACTION = 0.3
