@@ -241,3 +241,35 @@ def test_one_conversation_cannot_send_unlimited_requests(db_url, smtp_server, mo
     assert submit(form(preferred_times="day 0"), db_url=db_url).duplicate
     assert len(inbox.messages) == 2  # the staff got two e-mails, not four
     assert submit(form(conversation_id="another-visitor"), db_url=db_url).status == "saved"
+
+
+def test_migrating_a_live_database_keeps_its_write_ahead_log(tmp_path):
+    """``migrate()`` on a database another process is using (the staff CLI beside a running bot).
+
+    Closing any descriptor of the database file drops this process's SQLite locks
+    on it; the next process to close its last connection then believes it is the
+    only user, checkpoints and deletes the ``-wal`` file under our open
+    connection, whose later commits go to a deleted file ("database disk image
+    is malformed", lost rows). That happened once in CI.
+    """
+    import subprocess
+    import sys
+
+    from assistant.store import migrate
+
+    db = tmp_path / "live.db"
+    url = f"sqlite:///{db}"
+    migrate(url)
+    live = sqlite3.connect(db, isolation_level=None)
+    live.execute("create table notes (x)")
+    other = ("import sqlite3, sys; d = sqlite3.connect(sys.argv[1], isolation_level=None); "
+             "d.execute('insert into notes values (1)'); d.close()")
+    for _ in range(3):
+        subprocess.run([sys.executable, "-c", other, str(db)], check=True)
+        migrate(url)
+        live.execute("insert into notes values (2)")
+        assert (tmp_path / "live.db-wal").exists()
+    live.close()
+    with sqlite3.connect(db) as check:
+        assert check.execute("pragma integrity_check").fetchone() == ("ok",)
+        assert check.execute("select count(*) from notes").fetchone() == (6,)
