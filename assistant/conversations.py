@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
-from assistant.store import tracker_events
+from assistant.store import AnswerFeedback, tracker_events
 
 # flag -> the reply kinds that raise it
 FLAGS: dict[str, str] = {
@@ -28,6 +28,8 @@ FLAGS: dict[str, str] = {
     "booking": "Booking made",
     "handoff": "Handoff asked",
     "error": "Bot error",
+    "unhelpful": "Visitor: answer not helpful",
+    "helpful": "Visitor: answer helpful",
 }
 # Set by assistant/recovery.py when a turn failed (no reply, or the circuit breaker).
 BOT_ERROR_SLOT = "bot_error"
@@ -72,6 +74,8 @@ class Conversation:
     last_at: datetime | None
     turns: list[Turn]
     errors: list[str] = field(default_factory=list)
+    # FAQ id -> the visitor's "was this helpful?" (assistant/feedback.py)
+    ratings: dict[str, bool] = field(default_factory=dict)
 
     @property
     def visitor_turns(self) -> list[Turn]:
@@ -101,6 +105,10 @@ class Conversation:
                 flags.add("booking")
         if self.errors:
             flags.add("error")
+        if False in self.ratings.values():
+            flags.add("unhelpful")
+        if True in self.ratings.values():
+            flags.add("helpful")
         return flags
 
     @property
@@ -147,7 +155,17 @@ def _bot_error(row: Any) -> str | None:
     return str(value) if data.get("name") == BOT_ERROR_SLOT and value else None
 
 
-def _build(sender_id: str, rows: Iterable[Any]) -> Conversation:
+def _ratings(connection: Connection, conversation_ids: list[str]) -> dict[str, dict[str, bool]]:
+    feedback = AnswerFeedback.__table__
+    rows = connection.execute(select(feedback.c.conversation_id, feedback.c.topic, feedback.c.helpful)
+                              .where(feedback.c.conversation_id.in_(conversation_ids)))
+    ratings: dict[str, dict[str, bool]] = {}
+    for row in rows:
+        ratings.setdefault(row.conversation_id, {})[row.topic] = bool(row.helpful)
+    return ratings
+
+
+def _build(sender_id: str, rows: Iterable[Any], ratings: dict[str, bool] | None = None) -> Conversation:
     turns: list[Turn] = []
     errors: list[str] = []
     first = last = None
@@ -160,7 +178,7 @@ def _build(sender_id: str, rows: Iterable[Any]) -> Conversation:
         error = _bot_error(row)
         if error:
             errors.append(error)
-    return Conversation(sender_id, _when(first), _when(last), turns, errors)
+    return Conversation(sender_id, _when(first), _when(last), turns, errors, ratings or {})
 
 
 def load_conversations(connection: Connection, since: datetime | None = None,
@@ -192,7 +210,9 @@ def load_conversations(connection: Connection, since: datetime | None = None,
         by_sender: dict[str, list[Any]] = {}
         for row in rows:
             by_sender.setdefault(row.sender_id, []).append(row)
-        conversations += [_build(sender, by_sender[sender]) for sender in chunk if sender in by_sender]
+        ratings = _ratings(connection, chunk)
+        conversations += [_build(sender, by_sender[sender], ratings.get(sender))
+                          for sender in chunk if sender in by_sender]
     conversations = [c for c in conversations if c.visitor_turns]
     conversations.sort(key=lambda c: c.started_at or datetime.min, reverse=True)
     return conversations
@@ -203,7 +223,9 @@ def load_conversation(connection: Connection, conversation_id: str) -> Conversat
         select(tracker_events).where(tracker_events.c.sender_id == conversation_id)
         .order_by(tracker_events.c.id)
     ).all()
-    return _build(conversation_id, rows) if rows else None
+    if not rows:
+        return None
+    return _build(conversation_id, rows, _ratings(connection, [conversation_id]).get(conversation_id))
 
 
 def filter_conversations(conversations: list[Conversation], flag: str | None = None,

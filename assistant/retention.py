@@ -1,7 +1,7 @@
 """Deleting conversations: on a visitor's request, and after N days.
 
 A conversation is its events in Rasa's tracker store plus the project's rows
-that name it (staff review, labelled examples and, for a per-conversation
+that name it (staff review, labelled examples, visitor feedback and, for a per-conversation
 deletion, booking requests). Nothing else is touched; tests check that.
 The conversation purge keeps booking requests: they are the clinic's record
 of a request, with their own status. They hold a name, a phone number and a
@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 
 from assistant.conversations import conversations_older_than, delete_events
 from assistant.store import (
+    AnswerFeedback,
     BookingRequest,
     BookingStatus,
     ConversationReview,
@@ -36,12 +37,14 @@ DEFAULT_RETENTION_DAYS = 365
 
 def delete_conversations(conversation_ids: list[str], url: str | None = None,
                          include_bookings: bool = True) -> dict[str, int]:
-    counts = {"conversations": len(conversation_ids), "events": 0, "reviews": 0, "labels": 0, "bookings": 0}
+    counts = {"conversations": len(conversation_ids), "events": 0, "reviews": 0, "labels": 0, "feedback": 0,
+              "bookings": 0}
     if not conversation_ids:
         return counts
     with get_engine(url).begin() as connection:
         counts["events"] = delete_events(connection, conversation_ids)
-        for key, model in (("reviews", ConversationReview), ("labels", LabelledExample)):
+        for key, model in (("reviews", ConversationReview), ("labels", LabelledExample),
+                           ("feedback", AnswerFeedback)):
             result = connection.execute(delete(model).where(model.conversation_id.in_(conversation_ids)))
             counts[key] = result.rowcount or 0
         if include_bookings:

@@ -166,6 +166,24 @@ class LabelledExample(Base):
     imported_at = Column(DateTime)
 
 
+class AnswerFeedback(Base):
+    """A visitor's "was this helpful?" on one answered FAQ in their conversation.
+
+    One row per conversation and FAQ: a visitor who changes their mind
+    replaces their earlier click. Deleted with the conversation.
+    """
+
+    __tablename__ = "answer_feedback"
+    __table_args__ = (UniqueConstraint("conversation_id", "topic", name="uq_answer_feedback_topic"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    topic = Column(String(64), nullable=False, index=True)
+    helpful = Column(Boolean, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
 class AuditEntry(Base):
     """Who viewed, exported, changed or deleted what, and when."""
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from assistant.retention import delete_conversations, purge, purge_bookings
 from assistant.retention import main as retention_main
 from assistant.store import (
+    AnswerFeedback,
     AuditEntry,
     BookingRequest,
     BookingStatus,
@@ -41,6 +42,7 @@ def add_conversation(url: str, sender: str, age_days: float, with_rows: bool = T
         db.add(ConversationReview(conversation_id=sender, tags="follow up", note=""))
         db.add(LabelledExample(conversation_id=sender, event_id=abs(hash(sender)) % 10**6, text="q",
                                faq_id="fusion_only_option", labelled_by="alice"))
+        db.add(AnswerFeedback(conversation_id=sender, topic="fusion_only_option", helpful=False))
         db.add(BookingRequest(reference=f"SIJ-{sender[:8].upper()}", submission_key=sender,
                               conversation_id=sender, full_name="A B", phone="(708) 555-0123",
                               office="oak_park", preferred_times="mornings", consent=True))
@@ -54,6 +56,7 @@ def counts(url: str, sender: str) -> dict[str, int]:
         return {"events": count(tracker_events, tracker_events.c.sender_id),
                 "reviews": count(ConversationReview, ConversationReview.conversation_id),
                 "labels": count(LabelledExample, LabelledExample.conversation_id),
+                "feedback": count(AnswerFeedback, AnswerFeedback.conversation_id),
                 "bookings": count(BookingRequest, BookingRequest.conversation_id)}
 
 
@@ -62,8 +65,8 @@ def test_purge_deletes_only_conversations_older_than_the_limit(db_url) -> None:
     add_conversation(db_url, "recent-conversation", age_days=5)
     result = purge(30, db_url)
     assert result["conversations"] == 1 and result["events"] == 2
-    assert counts(db_url, "old-conversation") == {"events": 0, "reviews": 0, "labels": 0, "bookings": 1}
-    assert counts(db_url, "recent-conversation") == {"events": 2, "reviews": 1, "labels": 1, "bookings": 1}
+    assert counts(db_url, "old-conversation") == {"events": 0, "reviews": 0, "labels": 0, "feedback": 0, "bookings": 1}
+    assert counts(db_url, "recent-conversation") == {"events": 2, "reviews": 1, "labels": 1, "feedback": 1, "bookings": 1}
 
 
 def test_a_conversation_still_active_is_kept(db_url) -> None:
@@ -77,9 +80,9 @@ def test_deleting_one_conversation_on_request_touches_nothing_else(db_url) -> No
     add_conversation(db_url, "asked-to-forget", age_days=1)
     add_conversation(db_url, "someone-else", age_days=1)
     result = delete_conversations(["asked-to-forget"], db_url)
-    assert result == {"conversations": 1, "events": 2, "reviews": 1, "labels": 1, "bookings": 1}
-    assert counts(db_url, "asked-to-forget") == {"events": 0, "reviews": 0, "labels": 0, "bookings": 0}
-    assert counts(db_url, "someone-else") == {"events": 2, "reviews": 1, "labels": 1, "bookings": 1}
+    assert result == {"conversations": 1, "events": 2, "reviews": 1, "labels": 1, "feedback": 1, "bookings": 1}
+    assert counts(db_url, "asked-to-forget") == {"events": 0, "reviews": 0, "labels": 0, "feedback": 0, "bookings": 0}
+    assert counts(db_url, "someone-else") == {"events": 2, "reviews": 1, "labels": 1, "feedback": 1, "bookings": 1}
 
 
 def add_booking(url: str, key: str, status: BookingStatus, age_days: float) -> None:

@@ -68,3 +68,33 @@ def test_staff_pages_are_never_cached_and_https_gets_hsts(client) -> None:
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
     secure = client.get("/staff/login", base_url="https://clinic.test")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def _marked(html: str) -> str:
+    return " ".join(re.findall(r'<mark class="passage"[^>]*>(.*?)</mark>', html, flags=re.S))
+
+
+def test_every_source_link_marks_its_whole_passage_once(client) -> None:
+    """Every quote of every FAQ, including those that run across paragraphs."""
+    from html import unescape
+
+    from assistant.faq import faq_index
+    from assistant.knowledge import normalise_space
+
+    quotes = {source.quote for faq in faq_index().values() for source in faq.sources}
+    assert len(quotes) > 50
+    for quote in quotes:
+        html = client.get("/", query_string={"quote": quote}).get_data(as_text=True)
+        assert normalise_space(unescape(_marked(html))) == normalise_space(quote), quote[:60]
+        assert html.count('id="passage"') == 1
+        assert "could not be found" not in html
+
+
+def test_a_passage_that_is_not_in_the_article_marks_nothing(client) -> None:
+    for quote in ["Stem cells cure everything.", '<script>alert(1)</script>', "x" * 100_000, "\x00\ufffd"]:
+        response = client.get("/", query_string={"quote": quote})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "could not be found" in html and 'id="passage"' not in html
+        assert "<script>alert(1)" not in html
+    assert "could not be found" not in client.get("/").get_data(as_text=True)

@@ -17,6 +17,7 @@ from flask import (
     send_from_directory,
 )
 
+from assistant import feedback
 from assistant.clinic import load_clinic
 from assistant.knowledge import PROJECT_ROOT, get_article
 from webapp.article import article_blocks
@@ -27,6 +28,7 @@ site = Blueprint("site", __name__)
 SOCKET_IO_DIST = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist"
 WIDGET_DIR = Path(__file__).parent / "static" / "widget"
 WIDGET_TITLE = "SI joint questions"
+MAX_QUOTE = 2000  # the longest source passage is well under this
 
 
 def rasa_url() -> str:
@@ -58,10 +60,14 @@ def widget_config() -> dict:
 
 @site.get("/")
 def article_page() -> str:
+    """The article; ``?quote=`` (a source link in the widget) marks that passage."""
     article = get_article()
     config = widget_config()
     allow_rasa_connections(config["serverUrl"])
-    return render_template("article.html", article=article, blocks=article_blocks(article),
+    quote = request.args.get("quote", "")[:MAX_QUOTE]
+    blocks = article_blocks(article, quote)
+    found = any(piece.marked for block in blocks for piece in [*block.pieces, *sum(block.item_pieces, [])])
+    return render_template("article.html", article=article, blocks=blocks, quote=quote, quote_found=found,
                            clinic=load_clinic(), widget_config=config)
 
 
@@ -78,6 +84,33 @@ def clinic_contacts() -> Response:
     })
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+FEEDBACK_STATUS = {feedback.Outcome.saved: 204, feedback.Outcome.invalid: 400,
+                   feedback.Outcome.not_yours: 403, feedback.Outcome.not_answered: 404}
+
+
+def _cors(response: Response) -> Response:
+    """The widget may sit on another of the clinic's sites; it sends no cookies."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "POST"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+@site.route("/widget/feedback", methods=["POST", "OPTIONS"])
+def answer_feedback() -> Response:
+    """A visitor's "was this helpful?" click (assistant/feedback.py); no cookies, so no CSRF token."""
+    if request.method == "OPTIONS":
+        return _cors(Response(status=204))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _cors(jsonify({"error": "expected a JSON object"})), 400
+    outcome = feedback.record(body.get("session_id"), body.get("topic"), body.get("helpful"))
+    if outcome is feedback.Outcome.saved:
+        return _cors(Response(status=204))
+    return _cors(jsonify({"error": outcome.value})), FEEDBACK_STATUS[outcome]
 
 
 @site.get("/widget/vendor/socket.io.min.js")

@@ -239,7 +239,9 @@ def running_web(rasa_url: str, workdir: Path, extra_env: dict[str, str] | None =
 
 @pytest.fixture(scope="session")
 def web(bot: Bot, tmp_path_factory) -> Iterator[str]:
-    with running_web(bot.url, tmp_path_factory.mktemp("web")) as url:
+    """The web app on the bot's database, as in `make run` (the feedback endpoint reads it)."""
+    with running_web(bot.url, tmp_path_factory.mktemp("web"),
+                     extra_env={"DATABASE_URL": f"sqlite:///{bot.db_path}"}) as url:
         yield url
 
 

@@ -315,3 +315,41 @@ def test_console_in_the_browser(console_env, chats, browser, tmp_path: Path, bot
         page.screenshot(path=str(SCREENSHOTS / "console-overview.png"), full_page=True)
         assert problems == [], problems
         page.close()
+
+
+def test_a_visitors_feedback_click_reaches_the_console(console_env, browser, tmp_path: Path, bot: Bot) -> None:
+    """The widget's "No" under an answer, then staff find it by flag, in the transcript and per FAQ."""
+    with running_web(bot.url, tmp_path, extra_env=console_env) as url:
+        visitor = browser.new_context()
+        chat = visitor.new_page()
+        chat.goto(url)
+        chat.get_by_role("button", name="Questions? Chat with us").click()
+        expect(chat.locator(".sij-bot").first).to_be_visible()
+        question = "So what exactly is prolotherapy?"  # only this test asks it
+        chat.get_by_label("Your question").fill(question)
+        chat.get_by_label("Your question").press("Enter")
+        answer = chat.locator(".sij-bot.sij-kind-answer").first
+        answer.get_by_role("button", name="No").click()
+        expect(answer.get_by_role("group", name="Was this answer helpful?")).to_contain_text("Thank you")
+        visitor.close()
+
+        staff = browser.new_context()
+        page = staff.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(f"{url}/staff/conversations")
+        page.get_by_label("Username").fill("sam")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Flag").select_option("unhelpful")
+        page.get_by_role("button", name="Filter").click()
+        row = page.locator("table.conversations tbody tr", has_text=question)
+        expect(row).to_contain_text("Visitor: answer not helpful")
+        row.get_by_role("link").click()
+        expect(page.locator(".rating-unhelpful")).to_have_text("Visitor rated this answer: not helpful")
+        page.get_by_role("link", name="Overview").click()
+        ratings = page.locator("table.ratings")
+        expect(ratings.locator("tr", has_text="What is prolotherapy?")).to_be_visible()
+        assert int(ratings.locator("tr", has_text="What is prolotherapy?").locator("td").nth(2).inner_text()) >= 1
+        assert problems == [], problems
+        staff.close()

@@ -39,6 +39,15 @@ def last_bot(page: Page):
     return page.locator(".sij-bot").nth(page.locator(".sij-bot").count() - 1)
 
 
+def show_sources(answer) -> None:
+    """Unfold an answer's "Sources (n)" (folded unless there is one short quote)."""
+    details = answer.locator("details.sij-sources")
+    expect(details).to_have_count(1)
+    expect(details.locator("summary")).to_have_text(re.compile(r"^Sources \(\d+\)$"))
+    if not details.evaluate("node => node.open"):
+        details.locator("summary").click()
+
+
 def test_page_shows_article_and_greeting_with_disclaimer(web: str, page: Page) -> None:
     page.goto(web)
     title = "Sacroiliac Joint Dysfunction Treatment Options"
@@ -60,6 +69,7 @@ def test_two_answers_show_quote_and_citation_then_a_button_starts_booking(web: s
     open_chat(page, web)
     ask(page, "Is fusion surgery really my only option?")
     answer = last_bot(page)
+    show_sources(answer)
     expect(answer.locator("blockquote.sij-quote").first).to_be_visible()
     expect(answer.locator(".sij-cite").first).to_contain_text("Source:")
     # the quoted passage is verbatim article text
@@ -70,6 +80,7 @@ def test_two_answers_show_quote_and_citation_then_a_button_starts_booking(web: s
     ask(page, "what is prolotherapy?")
     answer = last_bot(page)
     expect(answer).to_contain_text("Prolotherapy")
+    show_sources(answer)
     expect(answer.locator("blockquote.sij-quote").first).to_be_visible()
     expect(answer.locator(".sij-cite").first).to_contain_text("Source:")
     # a study from the article's reference list, numbered as in the article
@@ -97,8 +108,18 @@ def test_history_survives_reload_and_start_over_begins_again(web: str, page: Pag
     expect(page.locator(".sij-user").last).to_contain_text("what is the SI joint?")
     # the same conversation continues on the server: "start over" gives a new one
     ask(page, "what is PRP?")
+    show_sources(last_bot(page))
     expect(last_bot(page).locator("blockquote.sij-quote").first).to_be_visible()
+    # starting over clears the chat, so it asks first; "keep" changes nothing
+    count = page.locator(".sij-msg").count()
     page.get_by_role("button", name="Start over").click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Start a new conversation?")
+    confirm.get_by_role("button", name="Keep this chat").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator(".sij-msg")).to_have_count(count)
+    page.get_by_role("button", name="Start over").click()
+    confirm.get_by_role("button", name="Yes, start over").click()
     expect(page.locator(".sij-user")).to_have_count(0)
     expect(page.locator(".sij-bot")).to_have_count(1)
     expect(page.locator(".sij-bot").first).to_contain_text("not medical advice")
@@ -161,7 +182,7 @@ def test_phone_screen_and_keyboard_only(web: str, browser) -> None:
         expect(page.get_by_label("Your question")).to_be_focused()
         page.keyboard.type("what is prolotherapy?")
         page.keyboard.press("Enter")
-        expect(page.locator(".sij-quote").first).to_be_visible()
+        expect(page.locator(".sij-sources").first).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.keyboard.press("Escape")
         expect(page.get_by_role("dialog")).to_be_hidden()
@@ -181,14 +202,17 @@ def test_offline_message_with_phones_then_reconnects(tmp_path: Path, browser) ->
             expect(status).to_be_visible(timeout=30_000)
             for office in load_clinic().offices:
                 expect(status).to_contain_text(office.phone)
-            # a question typed while offline is kept, not lost
+            # a question typed while offline is kept, not lost, and sent once the bot is back
             page.get_by_label("Your question").fill("what is PRP?")
             page.get_by_label("Your question").press("Enter")
             expect(page.get_by_label("Your question")).to_have_value("what is PRP?")
+            expect(page.get_by_role("status").filter(has_text="Not sent yet")).to_be_visible()
+            expect(page.locator(".sij-user")).to_have_count(0)
             bot.start_rasa()
-            expect(status).to_be_hidden(timeout=60_000)
-            page.get_by_label("Your question").press("Enter")
-            expect(page.locator(".sij-quote").first).to_be_visible()
+            expect(page.locator(".sij-user")).to_have_text(["You said: what is PRP?"], timeout=60_000)
+            expect(page.locator(".sij-sources").first).to_be_visible()
+            expect(page.get_by_label("Your question")).to_have_value("")
+            expect(page.locator(".sij-user")).to_have_count(1)  # sent once
         finally:
             context.close()
 
@@ -226,3 +250,69 @@ def test_a_second_browser_with_a_known_conversation_id_gets_nothing_of_it(web: s
                           (conversation_id,)).fetchall()
     typed = [json.loads(data)["text"] for (data,) in rows]
     assert [t for t in typed if not t.startswith("/")] == ["is fusion my only option?", "what is prolotherapy?"]
+
+
+def test_feedback_is_stored_and_a_source_opens_its_passage_in_the_article(web: str, page: Page, bot) -> None:
+    import sqlite3
+
+    open_chat(page, web)
+    ask(page, "what is prolotherapy?")
+    answer = last_bot(page)
+    feedback = answer.get_by_role("group", name="Was this answer helpful?")
+    feedback.get_by_role("button", name="No").click()
+    expect(feedback).to_contain_text("Staff read this")
+    expect(feedback.get_by_role("button", name="No")).to_have_attribute("aria-pressed", "true")
+    session_token = page.evaluate("JSON.parse(sessionStorage.getItem('sij-chat-v1')).sessionId")
+    conversation_id = session_token.split(".")[0]
+    with sqlite3.connect(bot.db_path) as db:
+        stored = db.execute("select topic, helpful from answer_feedback where conversation_id = ?",
+                            (conversation_id,)).fetchall()
+    assert stored == [("prolotherapy_what", 0)]
+    # a change of mind replaces the rating, and the choice survives a reload
+    feedback.get_by_role("button", name="Yes").click()
+    expect(feedback.get_by_role("button", name="Yes")).to_have_attribute("aria-pressed", "true")
+    expect(feedback.get_by_role("button", name="No")).to_have_attribute("aria-pressed", "false")
+    page.reload()
+    expect(last_bot(page).get_by_role("button", name="Yes")).to_have_attribute("aria-pressed", "true")
+    with sqlite3.connect(bot.db_path) as db:
+        stored = db.execute("select topic, helpful from answer_feedback where conversation_id = ?",
+                            (conversation_id,)).fetchall()
+    assert stored == [("prolotherapy_what", 1)]
+
+    answer = last_bot(page)
+    show_sources(answer)
+    quote = re.sub(r"\s+", " ", answer.locator("blockquote.sij-quote").first.inner_text()).strip()
+    with page.context.expect_page() as opened:
+        answer.get_by_role("link", name="Show in the article").first.click()
+    article = opened.value
+    article.wait_for_load_state()
+    passage = article.locator("mark#passage")
+    expect(passage).to_be_in_viewport()
+    marked = " ".join(article.locator("mark.passage").all_inner_texts())
+    assert re.sub(r"\s+", " ", marked).strip() == quote
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    article.screenshot(path=str(SCREENSHOTS / "article-passage.png"))
+    page.bring_to_front()
+    page.screenshot(path=str(SCREENSHOTS / "widget-feedback.png"))
+    assert page.problems == [], page.problems
+
+
+def test_a_message_over_the_limit_is_announced_and_not_sent(web: str, page: Page) -> None:
+    open_chat(page, web)
+    box = page.get_by_label("Your question")
+    counter = page.locator("#sij-counter")
+    box.fill("is prolotherapy safe? " * 10)
+    expect(counter).to_be_hidden()
+    box.fill("x" * 1700)
+    expect(counter).to_have_text("1700 / 2000 characters")
+    long_text = "my back hurts. " * 150  # 2,250 characters, as a paste
+    box.fill(long_text)
+    expect(counter).to_contain_text("Too long to send: 2249 of 2000 characters")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    box.press("Enter")
+    expect(page.locator(".sij-user")).to_have_count(0)
+    expect(box).to_have_value(long_text)  # nothing cut, nothing lost
+    box.fill("what is PRP?")
+    expect(counter).to_be_hidden()
+    box.press("Enter")
+    expect(page.locator(".sij-user")).to_have_count(1)

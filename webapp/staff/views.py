@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from assistant.conversations import FLAGS, filter_conversations, load_conversation, load_conversations
 from assistant.faq import faq_index
+from assistant.feedback import counts_per_faq
 from assistant.knowledge import PROJECT_ROOT
 from assistant.overview import overview
 from assistant.retention import delete_conversations
@@ -321,7 +322,7 @@ def overview_page() -> str:
                   "fallback": numbers.fallback,
                   "topics": [[titles.get(t, t), n] for t, n in numbers.top_topics]}
     return render_template("staff/overview.html", numbers=numbers, chart_data=chart_data,
-                           titles=titles)
+                           titles=titles, ratings=counts_per_faq(since))
 
 
 @staff.get("/vendor/chart.umd.min.js")

@@ -13,13 +13,19 @@
  * textContent / createTextNode, never innerHTML, so markup in a message is
  * shown as text. Links are made only for http(s) URLs and US phone numbers,
  * and open in a new tab without access to this page.
+ *
+ * Under every answer: "Was this helpful?" (sent to the web app with the
+ * conversation's resume token, assistant/feedback.py) and, per quote, a link
+ * that opens the article with that passage marked (``/?quote=...#passage``).
  */
 (function () {
   "use strict";
 
   var STORAGE_KEY = "sij-chat-v1";
   var MAX_STORED_MESSAGES = 200;
-  var MAX_INPUT = 2000;
+  var MAX_INPUT = 2000;  // the channel's limit too (assistant/limits.py)
+  var COUNTER_FROM = 1600;  // show "n / 2000" from here on
+  var OPEN_SOURCES_UP_TO = 280;  // one quote this short is shown open; longer ones fold
   var REPLY_TIMEOUT_MS = 45000;
   var script = document.currentScript;
   var base = script ? script.src.replace(/widget\.js(\?.*)?$/, "") : "/widget/";
@@ -46,6 +52,8 @@
       initialPayload: config.initialPayload === undefined ? "/greet" : config.initialPayload,
       colors: config.colors || {},
       contactsUrl: config.contactsUrl || assetOrigin + "/widget/clinic.json",
+      feedbackUrl: config.feedbackUrl || assetOrigin + "/widget/feedback",
+      articleUrl: config.articleUrl || assetOrigin + "/",
       openOnLoad: Boolean(config.openOnLoad)
     };
   }
@@ -137,7 +145,7 @@
     this.title = el("h2", { id: "sij-title", className: "sij-title", text: this.config.title });
     this.subtitle = el("p", { className: "sij-subtitle", text: this.config.subtitle });
     this.restartButton = el("button", { type: "button", className: "sij-restart", text: "Start over" });
-    this.restartButton.addEventListener("click", function () { self.startOver(); });
+    this.restartButton.addEventListener("click", function () { self.confirmStartOver(); });
     this.closeButton = el("button", { type: "button", className: "sij-close", "aria-label": "Close chat", text: "×" });
     this.closeButton.addEventListener("click", function () { self.close(); });
 
@@ -150,13 +158,27 @@
     this.typing = el("p", { className: "sij-typing", role: "status", text: "The assistant is typing…" });
     this.typing.hidden = true;
 
+    this.confirmBar = el("div", { className: "sij-confirm", role: "alertdialog", "aria-labelledby": "sij-confirm-text" }, [
+      el("p", { id: "sij-confirm-text", text: "Start a new conversation? This chat will be cleared from this window." })
+    ]);
+    var confirmYes = el("button", { type: "button", className: "sij-confirm-yes", text: "Yes, start over" });
+    var confirmNo = el("button", { type: "button", className: "sij-confirm-no", text: "Keep this chat" });
+    confirmYes.addEventListener("click", function () { self.confirmBar.hidden = true; self.startOver(); });
+    confirmNo.addEventListener("click", function () { self.confirmBar.hidden = true; self.restartButton.focus(); });
+    this.confirmBar.appendChild(el("div", { className: "sij-confirm-buttons" }, [confirmYes, confirmNo]));
+    this.confirmBar.hidden = true;
+
+    // No maxlength: a pasted text over the limit would be cut silently.
     this.input = el("textarea", {
-      id: "sij-input", className: "sij-input", rows: "2", maxlength: String(MAX_INPUT),
-      placeholder: "Type your question…", autocomplete: "off"
+      id: "sij-input", className: "sij-input", rows: "2",
+      placeholder: "Type your question…", autocomplete: "off", "aria-describedby": "sij-counter"
     });
     var label = el("label", { "for": "sij-input", className: "sij-visually-hidden", text: "Your question" });
+    this.counter = el("p", { id: "sij-counter", className: "sij-counter", "aria-live": "polite" });
+    this.counter.hidden = true;
+    this.input.addEventListener("input", function () { self.updateCounter(); });
     this.sendButton = el("button", { type: "submit", className: "sij-send", text: "Send" });
-    this.form = el("form", { className: "sij-form" }, [label, this.input, this.sendButton]);
+    this.form = el("form", { className: "sij-form" }, [label, this.input, this.sendButton, this.counter]);
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
       self.submitInput();
@@ -175,7 +197,7 @@
         el("div", { className: "sij-heading" }, [this.title, this.subtitle]),
         this.restartButton, this.closeButton
       ]),
-      this.status, this.log, this.typing, this.form,
+      this.confirmBar, this.status, this.log, this.typing, this.form,
       el("p", {
         className: "sij-footnote",
         text: "Automated assistant, not medical advice. In an emergency call 911."
@@ -214,8 +236,16 @@
     this.launcher.focus();
   };
 
+  /* Starting over loses the chat on screen: ask first (unless there is nothing to lose). */
+  Widget.prototype.confirmStartOver = function () {
+    if (!this.state.messages.some(function (m) { return m.from === "user"; })) { this.startOver(); return; }
+    this.confirmBar.hidden = false;
+    this.confirmBar.querySelector(".sij-confirm-no").focus();
+  };
+
   Widget.prototype.startOver = function () {
     this.state = { sessionId: null, open: true, messages: [] };
+    this.pending = null;
     this.greeted = false;
     saveState(this.state);
     this.log.textContent = "";
@@ -263,6 +293,7 @@
       saveState(self.state);
       self.setOnline(true);
       self.greetIfNew();
+      self.sendPending();
     });
     socket.on("bot_uttered", function (message) { self.receive(message); });
     socket.on("connect_error", function () { self.setOnline(false); });
@@ -321,13 +352,43 @@
   Widget.prototype.submitInput = function () {
     var text = this.input.value.trim();
     if (!text) { this.input.focus(); return; }
+    if (text.length > MAX_INPUT) {
+      this.updateCounter();
+      this.input.focus();
+      return;
+    }
     if (!this.online) {
-      // Keep what was typed; it is sent once the assistant is back.
-      this.showOffline("Not sent: the assistant is offline right now.");
+      // Kept in the box and sent once the assistant is back (sendPending).
+      this.pending = text;
+      this.showOffline("Not sent yet: the assistant is offline. Your message stays in the box and is sent when it reconnects.");
       return;
     }
     this.input.value = "";
+    this.updateCounter();
     this.sendUser(text, text);
+  };
+
+  /* Back online: send what the visitor tried to send, if it is still in the box. */
+  Widget.prototype.sendPending = function () {
+    var text = this.pending;
+    this.pending = null;
+    if (text && this.input.value.trim() === text) {
+      this.input.value = "";
+      this.updateCounter();
+      this.sendUser(text, text);
+    }
+  };
+
+  Widget.prototype.updateCounter = function () {
+    var length = this.input.value.trim().length;
+    var over = length > MAX_INPUT;
+    this.counter.hidden = length < COUNTER_FROM;
+    this.counter.textContent = over
+      ? "Too long to send: " + length + " of " + MAX_INPUT + " characters. Please shorten your message."
+      : length + " / " + MAX_INPUT + " characters";
+    this.counter.classList.toggle("sij-over", over);
+    this.sendButton.disabled = over;
+    if (over) { this.input.setAttribute("aria-invalid", "true"); } else { this.input.removeAttribute("aria-invalid"); }
   };
 
   Widget.prototype.sendUser = function (shown, payload) {
@@ -423,7 +484,7 @@
     var custom = message.custom || {};
     if (custom.kind) { bubble.classList.add("sij-kind-" + String(custom.kind).replace(/[^a-z_]/g, "")); }
     if (custom.kind === "answer" && Array.isArray(custom.sources) && typeof custom.answer === "string") {
-      this.renderAnswer(bubble, custom);
+      this.renderAnswer(bubble, custom, message);
     } else if (message.text) {
       String(message.text).split(/\n{2,}/).forEach(function (part) {
         bubble.appendChild(textBlock("sij-text", part));
@@ -435,18 +496,82 @@
     return bubble;
   };
 
-  Widget.prototype.renderAnswer = function (bubble, custom) {
+  /* The answer first; its quotes under "Sources (n)", open when there is one short one. */
+  Widget.prototype.renderAnswer = function (bubble, custom, message) {
+    var self = this;
     custom.answer.split(/\n{2,}/).forEach(function (part) {
       bubble.appendChild(textBlock("sij-text", part));
     });
-    custom.sources.forEach(function (source) {
-      if (!source || typeof source.quote !== "string") { return; }
-      var quote = el("blockquote", { className: "sij-quote" });
-      appendRichText(quote, source.quote);
-      var label = typeof source.label === "string" ? source.label : "";
-      var cite = el("p", { className: "sij-cite" }, [el("span", { text: "Source: " })]);
-      appendRichText(cite, label);
-      bubble.appendChild(el("figure", { className: "sij-source" }, [quote, cite]));
+    var sources = custom.sources.filter(function (s) { return s && typeof s.quote === "string"; });
+    if (sources.length) {
+      var details = el("details", { className: "sij-sources" }, [
+        el("summary", { text: "Sources (" + sources.length + ")" })
+      ]);
+      details.open = sources.length === 1 && sources[0].quote.length <= OPEN_SOURCES_UP_TO;
+      sources.forEach(function (source) { details.appendChild(self.renderSource(source)); });
+      bubble.appendChild(details);
+    }
+    if (typeof custom.topic === "string" && message) {
+      bubble.appendChild(this.renderFeedback(message, custom.topic));
+    }
+  };
+
+  Widget.prototype.renderSource = function (source) {
+    var quote = el("blockquote", { className: "sij-quote" });
+    appendRichText(quote, source.quote);
+    var label = typeof source.label === "string" ? source.label : "";
+    var cite = el("p", { className: "sij-cite" }, [el("span", { text: "Source: " })]);
+    appendRichText(cite, label);
+    var href = this.config.articleUrl + "?quote=" + encodeURIComponent(source.quote) + "#passage";
+    cite.appendChild(document.createTextNode(" · "));
+    cite.appendChild(el("a", {
+      href: href, target: "_blank", rel: "noopener noreferrer", className: "sij-in-article",
+      text: "Show in the article"
+    }));
+    return el("figure", { className: "sij-source" }, [quote, cite]);
+  };
+
+  /* "Was this helpful?" Yes / No; a second click changes the answer. */
+  Widget.prototype.renderFeedback = function (message, topic) {
+    var self = this;
+    var group = el("div", { className: "sij-feedback", role: "group", "aria-label": "Was this answer helpful?" }, [
+      el("span", { className: "sij-feedback-question", text: "Was this helpful?" })
+    ]);
+    var note = el("span", { className: "sij-feedback-note", role: "status" });
+    [[true, "Yes"], [false, "No"]].forEach(function (choice) {
+      var button = el("button", {
+        type: "button", className: "sij-rate", text: choice[1],
+        "aria-pressed": message.feedback === choice[0] ? "true" : "false"
+      });
+      button.addEventListener("click", function () { self.sendFeedback(message, topic, choice[0], group, note); });
+      group.appendChild(button);
+    });
+    group.appendChild(note);
+    if (message.feedback === true || message.feedback === false) { note.textContent = this.feedbackThanks(message.feedback); }
+    return group;
+  };
+
+  Widget.prototype.feedbackThanks = function (helpful) {
+    return helpful ? "Thank you." : "Thank you. Staff read this to improve the answers; you can also rephrase your question or call the clinic.";
+  };
+
+  Widget.prototype.sendFeedback = function (message, topic, helpful, group, note) {
+    var self = this;
+    if (!window.fetch || !this.state.sessionId) { note.textContent = "Your feedback could not be sent."; return; }
+    note.textContent = "Sending…";
+    fetch(this.config.feedbackUrl, {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session_id: this.state.sessionId, topic: topic, helpful: helpful })
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      message.feedback = helpful;
+      saveState(self.state);
+      Array.prototype.forEach.call(group.querySelectorAll(".sij-rate"), function (button, i) {
+        button.setAttribute("aria-pressed", (i === 0) === helpful ? "true" : "false");
+      });
+      note.textContent = self.feedbackThanks(helpful);
+    }).catch(function () {
+      note.textContent = "Your feedback could not be sent. Please try again later.";
     });
   };
 

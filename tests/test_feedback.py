@@ -1,0 +1,159 @@
+"""Visitors' "was this helpful?": the endpoint, what it refuses, and what staff see (real SQLite file)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from assistant import chat_sessions
+from assistant.store import AnswerFeedback, get_engine, session, tracker_events, tracker_metadata
+from webapp.staff.cli import main as cli
+
+PASSWORD = "a long enough passphrase 42"
+
+
+def add_answer(url: str, conversation_id: str, question: str, topic: str) -> None:
+    """A visitor question and the bot's answer, as Rasa's tracker store keeps them."""
+    now = time.time()
+    with get_engine(url).begin() as connection:
+        tracker_metadata.create_all(connection)
+        connection.execute(insert(tracker_events), [
+            {"sender_id": conversation_id, "type_name": "user", "timestamp": now,
+             "data": json.dumps({"event": "user", "text": question})},
+            {"sender_id": conversation_id, "type_name": "bot", "timestamp": now + 1,
+             "data": json.dumps({"event": "bot", "text": "...", "data": {"custom": {
+                 "kind": "answer", "topic": topic, "answer": "An answer.", "sources": []}}})},
+        ])
+
+
+@pytest.fixture()
+def app(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("STAFF_SECRET_FILE", str(tmp_path / "key"))
+    with get_engine(db_url).begin() as connection:
+        tracker_metadata.create_all(connection)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    cli(["create-user", "alice", "--role", "admin", "--password-stdin"])
+    from webapp import create_app
+
+    # CSRF stays on: the widget's endpoint must work without a token, the console's forms not.
+    return create_app({"TESTING": True})
+
+
+def rate(client, token: object, topic: object, helpful: object):
+    return client.post("/widget/feedback", json={"session_id": token, "topic": topic, "helpful": helpful})
+
+
+def rows(url: str) -> list[tuple[str, str, bool]]:
+    with session(url) as db:
+        found = db.execute(select(AnswerFeedback).order_by(AnswerFeedback.id)).scalars().all()
+        return [(r.conversation_id, r.topic, r.helpful) for r in found]
+
+
+def test_a_visitor_rates_an_answer_and_can_change_their_mind(app, db_url) -> None:
+    conversation_id, token = chat_sessions.issue()
+    add_answer(db_url, conversation_id, "what is prolotherapy?", "prolotherapy_what")
+    client = app.test_client()
+    response = rate(client, token, "prolotherapy_what", False)
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert rows(db_url) == [(conversation_id, "prolotherapy_what", False)]
+    assert rate(client, token, "prolotherapy_what", True).status_code == 204
+    assert rows(db_url) == [(conversation_id, "prolotherapy_what", True)]
+
+
+def test_the_browser_preflight_is_answered(app) -> None:
+    response = app.test_client().options("/widget/feedback", headers={
+        "Origin": "https://other-clinic-site.test", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Methods"] == "POST"
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize(("token", "topic", "helpful", "status"), [
+    ("forged", "prolotherapy_what", False, 403),  # no signature
+    ("OWN", "prp_what", False, 404),  # an FAQ this conversation was not answered
+    ("OTHER", "prolotherapy_what", False, 404),  # a real token, but not that conversation's answer
+    ("OWN", "prolotherapy_what", "no", 400),
+    ("OWN", "prolotherapy_what", None, 400),
+    ("OWN", "<script>alert(1)</script>", True, 404),
+    ("OWN", "x" * 5000, True, 400),
+    ("OWN", ["prolotherapy_what"], True, 400),
+    (None, "prolotherapy_what", True, 403),
+])
+def test_ratings_that_are_not_the_visitors_own_are_refused(app, db_url, token, topic, helpful, status) -> None:
+    conversation_id, own = chat_sessions.issue()
+    add_answer(db_url, conversation_id, "what is prolotherapy?", "prolotherapy_what")
+    other_id, other = chat_sessions.issue()
+    add_answer(db_url, other_id, "what is PRP?", "prp_what")
+    token = {"OWN": own, "OTHER": other}.get(token, token)
+    if token == "forged":
+        token = f"{conversation_id}.{'0' * 32}"
+    response = rate(app.test_client(), token, topic, helpful)
+    assert response.status_code == status
+    assert response.get_json()["error"]
+    assert rows(db_url) == []
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00\xff\xfe binary", b"[1, 2]", b"not json", b'"a string"'])
+def test_bodies_that_are_not_a_json_object_get_a_clear_error(app, db_url, body) -> None:
+    response = app.test_client().post("/widget/feedback", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "expected a JSON object"}
+    assert rows(db_url) == []
+
+
+def test_a_huge_body_is_refused_before_it_is_read(app, db_url) -> None:
+    response = app.test_client().post("/widget/feedback", data=b"{" + b" " * 200_000 + b"}",
+                                      content_type="application/json")
+    assert response.status_code == 413
+    assert rows(db_url) == []
+
+
+def signed_in(app):
+    client = app.test_client()
+    page = client.get("/staff/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/staff/login", data={"username": "alice", "password": PASSWORD,
+                                                 "csrf_token": token})
+    assert response.status_code == 302
+    return client
+
+
+def test_staff_see_ratings_as_flags_in_the_transcript_and_per_faq(app, db_url) -> None:
+    unhappy, unhappy_token = chat_sessions.issue()
+    happy, happy_token = chat_sessions.issue()
+    silent, _ = chat_sessions.issue()
+    add_answer(db_url, unhappy, "is prolotherapy painful?", "prolotherapy_what")
+    add_answer(db_url, happy, "what is prolotherapy?", "prolotherapy_what")
+    add_answer(db_url, silent, "what is PRP?", "prp_what")
+    visitor = app.test_client()
+    assert rate(visitor, unhappy_token, "prolotherapy_what", False).status_code == 204
+    assert rate(visitor, happy_token, "prolotherapy_what", True).status_code == 204
+
+    staff = signed_in(app)
+    listed = staff.get("/staff/conversations?flag=unhelpful").get_data(as_text=True)
+    assert unhappy in listed and happy not in listed and silent not in listed
+    assert "is prolotherapy painful?" in listed
+    listed = staff.get("/staff/conversations?flag=helpful").get_data(as_text=True)
+    assert happy in listed and unhappy not in listed
+    transcript = staff.get(f"/staff/conversations/{unhappy}").get_data(as_text=True)
+    assert "Visitor rated this answer: <strong>not helpful</strong>" in transcript
+    assert "Visitor rated this answer" not in staff.get(f"/staff/conversations/{silent}").get_data(as_text=True)
+    overview = staff.get("/staff/overview").get_data(as_text=True)
+    section = overview.split("Visitor feedback per FAQ")[1].split("</table>")[0]
+    assert "<tr><td>What is prolotherapy?</td><td>1</td><td>1</td></tr>" in section  # one helpful, one not
+    assert "PRP" not in section  # never rated
+
+    # deleting the conversation (a visitor's request) deletes its rating too
+    page = staff.get(f"/staff/conversations/{unhappy}").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[-1].split('"')[0]
+    assert staff.post(f"/staff/conversations/{unhappy}/delete", data={"csrf_token": token}).status_code == 302
+    with session(db_url) as db:
+        left = db.execute(select(func.count()).select_from(AnswerFeedback)).scalar_one()
+    assert left == 1
