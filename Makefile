@@ -10,7 +10,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation data validate train run run-scaled scaled-deps test lint eval eval-clinc eval-safety compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation bench-console data validate train run run-scaled scaled-deps test lint eval eval-clinc eval-safety compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
@@ -24,6 +24,7 @@ help:
 	@echo "make run-scaled REPLICAS=2   production profile on one machine: PostgreSQL, Redis, HAProxy, N Rasa replicas"
 	@echo "make bench                throughput and latency beside a stock rasa init bot (1, 8, 32 visitors)"
 	@echo "make bench-conversation   latency at messages 1/200/400 of one conversation"
+	@echo "make bench-console        staff console pages on 100,000 seeded conversations"
 	@echo "make migrate  create/upgrade the project's tables, deliver queued bookings"
 	@echo "make staff-user NAME=alice ROLE=admin   create a staff console account"
 	@echo "make purge DAYS=365   delete conversations older than N days"
@@ -83,6 +84,9 @@ bench-retrain: validate
 # Latency along one 400-message conversation, with and without the session limit
 bench-conversation: train
 	@$(PY) -m tests.bench_conversation $(ARGS)
+
+bench-console: install
+	@$(PY) -m tests.bench_console $(ARGS)
 
 # Staff labels from the console -> FAQ phrasings (prints the diff for review)
 import-labels: install

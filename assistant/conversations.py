@@ -1,10 +1,10 @@
 """Conversations as staff see them, read from Rasa's SQL tracker store.
 
-There is no second copy: the summaries, flags and transcripts are computed
-from the ``events`` table each time. Flags come from the machine-readable
-``custom.kind`` every bot reply carries (actions/replies.py), not from prose.
-Volumes are a clinic's (hundreds of conversations a day), so filtering runs in
-Python over the rows a date range selects.
+Transcripts and flags are computed from the ``events`` table. Flags come
+from the machine-readable ``custom.kind`` every bot reply carries
+(actions/replies.py), not from prose. The console's list and overview read
+the summaries assistant/summaries.py derives from the same code; the CSV
+export and the retention job read the events directly.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ class Turn:
     kind: str | None = None
     custom: dict[str, Any] = field(default_factory=dict)
     buttons: list[dict[str, Any]] = field(default_factory=list)
+    # A reply to the booking form (a name, a phone number): not a question to label.
+    in_form: bool = False
 
 
 @dataclass
@@ -169,11 +171,16 @@ def _build(sender_id: str, rows: Iterable[Any], ratings: dict[str, bool] | None 
     turns: list[Turn] = []
     errors: list[str] = []
     first = last = None
+    form_open = False
     for row in rows:
         first = first if first is not None else row.timestamp
         last = row.timestamp
         turn = _turn(row)
         if turn is not None:
+            if turn.speaker == "bot":
+                form_open = turn.kind == "booking" and not turn.custom.get("booking_reference")
+            else:
+                turn.in_form = form_open
             turns.append(turn)
         error = _bot_error(row)
         if error:
@@ -196,6 +203,13 @@ def load_conversations(connection: Connection, since: datetime | None = None,
         starts = starts.having(func.min(tracker_events.c.timestamp) < until.replace(
             tzinfo=timezone.utc).timestamp())
     senders = [r.sender_id for r in connection.execute(starts) if r.sender_id not in SYSTEM_SENDERS]
+    conversations = [c for c in load_many(connection, senders) if c.visitor_turns]
+    conversations.sort(key=lambda c: c.started_at or datetime.min, reverse=True)
+    return conversations
+
+
+def load_many(connection: Connection, senders: list[str]) -> list[Conversation]:
+    """The conversations of ``senders`` (those with events), in chunks of 500 ids per query."""
     conversations: list[Conversation] = []
     for chunk_start in range(0, len(senders), 500):
         chunk = senders[chunk_start:chunk_start + 500]
@@ -213,8 +227,6 @@ def load_conversations(connection: Connection, since: datetime | None = None,
         ratings = _ratings(connection, chunk)
         conversations += [_build(sender, by_sender[sender], ratings.get(sender))
                           for sender in chunk if sender in by_sender]
-    conversations = [c for c in conversations if c.visitor_turns]
-    conversations.sort(key=lambda c: c.started_at or datetime.min, reverse=True)
     return conversations
 
 
@@ -226,16 +238,6 @@ def load_conversation(connection: Connection, conversation_id: str) -> Conversat
     if not rows:
         return None
     return _build(conversation_id, rows, _ratings(connection, [conversation_id]).get(conversation_id))
-
-
-def filter_conversations(conversations: list[Conversation], flag: str | None = None,
-                         search: str | None = None) -> list[Conversation]:
-    result = conversations
-    if flag:
-        result = [c for c in result if flag in c.flags]
-    if search:
-        result = [c for c in result if c.mentions(search)]
-    return result
 
 
 def delete_events(connection: Connection, conversation_ids: list[str]) -> int:

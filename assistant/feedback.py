@@ -18,7 +18,7 @@ import enum
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from assistant import chat_sessions
@@ -68,8 +68,9 @@ def _upsert(conversation_id: str, topic: str, helpful: bool, url: str | None) ->
 def counts_per_faq(since: datetime, url: str | None = None) -> dict[str, tuple[int, int]]:
     """FAQ id -> (helpful, not helpful) for ratings given since ``since`` (naive UTC)."""
     with session(url) as db:
-        rows = db.execute(select(AnswerFeedback.topic, AnswerFeedback.helpful)
-                          .where(AnswerFeedback.updated_at >= since)).all()
-    tally: Counter[tuple[str, bool]] = Counter((row.topic, bool(row.helpful)) for row in rows)
+        rows = db.execute(select(AnswerFeedback.topic, AnswerFeedback.helpful, func.count())
+                          .where(AnswerFeedback.updated_at >= since)
+                          .group_by(AnswerFeedback.topic, AnswerFeedback.helpful)).all()
+    tally: Counter[tuple[str, bool]] = Counter({(topic, bool(helpful)): n for topic, helpful, n in rows})
     topics = sorted({topic for topic, _ in tally}, key=lambda t: (-tally[(t, False)], -tally[(t, True)], t))
     return {topic: (tally[(topic, True)], tally[(topic, False)]) for topic in topics}

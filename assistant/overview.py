@@ -1,4 +1,4 @@
-"""Numbers for the staff overview page, computed from the conversations."""
+"""Numbers for the staff overview page: per-day series and tops over the last N days."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assistant.conversations import Conversation
+from assistant.summaries import Totals
 
 
 @dataclass
@@ -20,24 +20,10 @@ class Overview:
     top_unanswered: list[tuple[str, int]]
 
 
-def overview(conversations: list[Conversation], booking_dates: list[date], today: date,
-             days: int = 30) -> Overview:
-    """Per-day counts for the last ``days`` days; shares and tops over the same period."""
+def overview(totals: Totals, booking_dates: list[date], today: date, days: int = 30) -> Overview:
+    """Every day of the period gets a value (0 on quiet days), so the chart's axis is even."""
     first = today - timedelta(days=days - 1)
     labels = [(first + timedelta(days=i)).isoformat() for i in range(days)]
-    per_day = Counter(c.started_at.date().isoformat() for c in conversations if c.started_at)
     bookings = Counter(d.isoformat() for d in booking_dates)
-    answered = fallback = 0
-    topics: Counter[str] = Counter()
-    unanswered: Counter[str] = Counter()
-    for conversation in conversations:
-        for turn in conversation.turns:
-            if turn.kind == "answer":
-                answered += 1
-                topics[str(turn.custom.get("topic"))] += 1
-            elif turn.kind == "fallback":
-                fallback += 1
-        for turn in conversation.unanswered:
-            unanswered[" ".join(turn.text.casefold().split())[:200]] += 1
-    return Overview(labels, [per_day[d] for d in labels], [bookings[d] for d in labels],
-                    answered, fallback, topics.most_common(10), unanswered.most_common(10))
+    return Overview(labels, [totals.per_day.get(d, 0) for d in labels], [bookings[d] for d in labels],
+                    totals.answered, totals.fallback, totals.top_topics, totals.top_unanswered)

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
+from assistant import summaries
 from assistant.conversations import conversations_older_than, delete_events
 from assistant.store import (
     AnswerFeedback,
@@ -43,6 +44,7 @@ def delete_conversations(conversation_ids: list[str], url: str | None = None,
         return counts
     with get_engine(url).begin() as connection:
         counts["events"] = delete_events(connection, conversation_ids)
+        summaries.forget(connection, conversation_ids)
         for key, model in (("reviews", ConversationReview), ("labels", LabelledExample),
                            ("feedback", AnswerFeedback)):
             result = connection.execute(delete(model).where(model.conversation_id.in_(conversation_ids)))

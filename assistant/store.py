@@ -23,6 +23,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -182,6 +183,55 @@ class AnswerFeedback(Base):
     helpful = Column(Boolean, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ConversationSummary(Base):
+    """One row per conversation with a visitor message, for the console's list, filters and overview.
+
+    Derived from the tracker store's events by assistant/summaries.py (never
+    written by Rasa), so it can always be rebuilt. Timestamps are Unix
+    seconds, as in Rasa's ``events`` table. ``topics`` and ``flags`` are
+    space-separated with a space at each end, so one flag is ``LIKE '% x %'``.
+    """
+
+    __tablename__ = "conversation_summaries"
+    __table_args__ = (
+        Index("ix_conversation_summaries_order", "started_at", "conversation_id"),
+        Index("ix_conversation_summaries_totals", "started_at", "answers", "fallbacks"),
+    )
+
+    conversation_id = Column(String(255), primary_key=True)
+    started_at = Column(Float, nullable=False)
+    last_at = Column(Float, nullable=False)
+    visitor_messages = Column(Integer, nullable=False)
+    answers = Column(Integer, nullable=False)
+    fallbacks = Column(Integer, nullable=False)
+    first_question = Column(Text, nullable=False)
+    topics = Column(Text, nullable=False)
+    flags = Column(Text, nullable=False)
+    search_text = Column(Text, nullable=False)  # what the visitor wrote, case-folded
+
+
+class ConversationFact(Base):
+    """What the overview counts per conversation: each answer's topic, each unanswered message."""
+
+    __tablename__ = "conversation_facts"
+    __table_args__ = (Index("ix_conversation_facts_counts", "kind", "value", "started_at"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    started_at = Column(Float, nullable=False)
+    kind = Column(String(16), nullable=False)  # "topic" or "unanswered"
+    value = Column(String(255), nullable=False)
+
+
+class SummaryCursor(Base):
+    """The last tracker event id the summaries have seen (one row)."""
+
+    __tablename__ = "summary_cursor"
+
+    id = Column(Integer, primary_key=True)
+    last_event_id = Column(Integer, nullable=False)
 
 
 class AuditEntry(Base):

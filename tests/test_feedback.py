@@ -153,7 +153,8 @@ def test_staff_see_ratings_as_flags_in_the_transcript_and_per_faq(app, db_url) -
     # deleting the conversation (a visitor's request) deletes its rating too
     page = staff.get(f"/staff/conversations/{unhappy}").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[-1].split('"')[0]
-    assert staff.post(f"/staff/conversations/{unhappy}/delete", data={"csrf_token": token}).status_code == 302
+    assert staff.post(f"/staff/conversations/{unhappy}/delete",
+                      data={"csrf_token": token, "confirm": "delete"}).status_code == 302
     with session(db_url) as db:
         left = db.execute(select(func.count()).select_from(AnswerFeedback)).scalar_one()
     assert left == 1

@@ -141,6 +141,13 @@ def test_a_booking_lands_in_postgresql_and_in_the_staff_console(scaled):
     assert bookings.ok and reference in bookings.text and "Ada Lovelace-Byron" in bookings.text
     transcript = session.get(f"{web}/staff/conversations/{sender}", timeout=30)
     assert transcript.ok and "708-555-0188" in transcript.text
+    # the list, its filters and the overview read the summaries, built here on PostgreSQL
+    listed = session.get(f"{web}/staff/conversations", params={"flag": "booking", "q": "book an appointment"},
+                         timeout=60)
+    assert listed.ok and sender in listed.text
+    assert sender not in session.get(f"{web}/staff/conversations", params={"flag": "urgent"}, timeout=60).text
+    overview = session.get(f"{web}/staff/overview", timeout=60)
+    assert overview.ok and "booking requests" in overview.text
 
 
 def test_one_conversation_flooded_through_both_replicas_stays_in_order(scaled):

@@ -136,7 +136,7 @@ def test_list_shows_flags_topics_and_first_question(client, chats) -> None:
     for key in ("answer", "fallback", "urgent", "booking"):
         assert chats[key] in html
     row = html[html.index(chats["answer"]):].split("</tr>")[0]
-    assert "is fusion my only option?" in row and "fusion_only_option" in row
+    assert "is fusion my only option?" in row and "Is SI fusion my only option?" in row  # titles, not ids
     urgent = client.get("/staff/conversations?flag=urgent").get_data(as_text=True)
     assert chats["urgent"] in urgent and chats["answer"] not in urgent
     fallback = client.get("/staff/conversations?flag=fallback").get_data(as_text=True)
@@ -235,7 +235,7 @@ def test_staff_role_cannot_see_audit_export_or_delete(client, chats) -> None:
     assert client.get("/staff/export/bookings.csv").status_code == 403
     token = csrf(client, "/staff/conversations")
     assert client.post(f"/staff/conversations/{chats['fallback']}/delete",
-                       data={"csrf_token": token}).status_code == 403
+                       data={"csrf_token": token, "confirm": "delete"}).status_code == 403
 
 
 def test_booking_status_change_and_link_to_conversation(client, chats) -> None:
@@ -270,9 +270,22 @@ def test_admin_deletes_one_conversation_and_nothing_else(client, chats, bot: Bot
     with sqlite3.connect(console_env_db(client)) as db:
         before = db.execute("select count(*) from events where sender_id != ?", (victim,)).fetchone()[0]
         assert db.execute("select count(*) from events where sender_id = ?", (victim,)).fetchone()[0] > 0
+    assert victim in client.get("/staff/conversations", query_string={"q": "what is prp"}).get_data(as_text=True)
     token = csrf(client, f"/staff/conversations/{victim}")
-    assert client.post(f"/staff/conversations/{victim}/delete", data={"csrf_token": token}).status_code == 302
+    # without "delete" typed into the box nothing goes, and the refusal is audited
+    for typed in ["", "yes", "del"]:
+        response = client.post(f"/staff/conversations/{victim}/delete", data={"csrf_token": token, "confirm": typed})
+        assert response.status_code in {302, 400}
     with sqlite3.connect(console_env_db(client)) as db:
+        assert db.execute("select count(*) from events where sender_id = ?", (victim,)).fetchone()[0] > 0
+        assert db.execute("select count(*) from audit_log where action = 'delete_refused' and target = ?",
+                          (victim,)).fetchone()[0] == 2
+    assert client.post(f"/staff/conversations/{victim}/delete",
+                       data={"csrf_token": token, "confirm": "delete"}).status_code == 302
+    assert victim not in client.get("/staff/conversations", query_string={"q": "what is prp"}).get_data(as_text=True)
+    with sqlite3.connect(console_env_db(client)) as db:
+        assert db.execute("select count(*) from audit_log where action = 'delete_conversation' and target = ?",
+                          (victim,)).fetchone()[0] == 1
         assert db.execute("select count(*) from events where sender_id = ?", (victim,)).fetchone()[0] == 0
         assert db.execute("select count(*) from events where sender_id != ?", (victim,)).fetchone()[0] == before
     assert client.get(f"/staff/conversations/{victim}").status_code == 404
@@ -353,3 +366,25 @@ def test_a_visitors_feedback_click_reaches_the_console(console_env, browser, tmp
         assert int(ratings.locator("tr", has_text="What is prolotherapy?").locator("td").nth(2).inner_text()) >= 1
         assert problems == [], problems
         staff.close()
+
+
+def test_booking_form_replies_get_no_label_box_and_labels_start_unchosen(client, chats) -> None:
+    sign_in(client)
+    html = client.get(f"/staff/conversations/{chats['booking']}").get_data(as_text=True)
+    turns = html.split('<li class="turn visitor"')[1:]
+
+    def turn(text: str) -> str:
+        return next(t for t in turns if text in t.split("</li>")[0]).split("</li>")[0]
+
+    assert "label-form" in turn("I&#39;d like to book an appointment")
+    for typed in ("Zoë O&#39;Neill-Smith", "708-555-0123", "weekday mornings"):
+        assert "label-form" not in turn(typed), typed  # a name, a phone number: nothing to label
+    first = turn("I&#39;d like to book an appointment")
+    assert '<option value="" >— choose —</option>' in first or re.search(r'<option value=""\s*>', first)
+    assert "selected" not in first
+    event_id = re.search(r'name="event_id" value="(\d+)"', first).group(1)
+    response = client.post(f"/staff/conversations/{chats['booking']}/label",
+                           data={"event_id": event_id, "faq_id": "", "csrf_token": csrf(client)},
+                           follow_redirects=True)
+    assert "Not saved: choose the FAQ" in response.get_data(as_text=True)
+    assert "labelled:" not in response.get_data(as_text=True)

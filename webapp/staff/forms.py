@@ -60,3 +60,9 @@ class PasswordChangeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class DeleteForm(FlaskForm):
+    """Deleting a conversation cannot be undone: the admin types "delete" first."""
+
+    confirm = StringField('Type "delete" to confirm', validators=[DataRequired()])

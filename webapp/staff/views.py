@@ -22,7 +22,8 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from assistant.conversations import FLAGS, filter_conversations, load_conversation, load_conversations
+from assistant import summaries
+from assistant.conversations import FLAGS, load_conversation, load_conversations
 from assistant.faq import faq_index
 from assistant.feedback import counts_per_faq
 from assistant.knowledge import PROJECT_ROOT
@@ -54,6 +55,7 @@ from webapp.staff.auth import (
 from webapp.staff.cli import AccountExists, create_user
 from webapp.staff.forms import (
     ConfirmForm,
+    DeleteForm,
     LabelForm,
     LoginForm,
     NewUserForm,
@@ -176,24 +178,31 @@ def conversations() -> str:
     query = request.args.get("q", "")[:200]
     page = max(1, request.args.get("page", 1, type=int) or 1)
     with get_engine().connect() as connection:
-        found = load_conversations(connection, since, until + timedelta(days=1) if until else None)
-    found = filter_conversations(found, flag, query.strip() or None)
+        summaries.refresh(connection)
+        shown, total = summaries.list_conversations(
+            connection, since, until + timedelta(days=1) if until else None, flag, query.strip() or None,
+            page, PAGE_SIZE)
     with db_session() as db:
-        reviews = {r.conversation_id: r for r in db.execute(select(ConversationReview)).scalars()}
-    pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
-    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        reviews = {r.conversation_id: r for r in db.execute(select(ConversationReview).where(
+            ConversationReview.conversation_id.in_([c.id for c in shown]))).scalars()}
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     # The list shows visitors' first questions: a view of health information.
     audit.record("list_conversations", "", _filters_detail(
         {"from": request.args.get("from", ""), "to": request.args.get("to", ""), "flag": flag or "",
          "q": query, "page": str(page)}, len(shown)))
-    return render_template("staff/conversations.html", conversations=shown, total=len(found),
+    return render_template("staff/conversations.html", conversations=shown, total=total, titles=_faq_titles(),
                            page=page, pages=pages, flags=FLAGS, reviews=reviews,
                            filters={"from": request.args.get("from", ""), "to": request.args.get("to", ""),
                                     "flag": flag or "", "q": query})
 
 
+def _faq_titles() -> dict[str, str]:
+    return {f.id: f.title for f in faq_index().values()} | {NEW_FAQ_NEEDED: "New FAQ needed"}
+
+
 def _faq_choices() -> list[tuple[str, str]]:
-    return [(NEW_FAQ_NEEDED, "New FAQ needed")] + [
+    """Nothing chosen by default: a label is a decision, not a click on "Save"."""
+    return [("", "— choose —"), (NEW_FAQ_NEEDED, "New FAQ needed")] + [
         (faq.id, faq.title) for faq in sorted(faq_index().values(), key=lambda f: f.title)]
 
 
@@ -216,9 +225,8 @@ def transcript(conversation_id: str) -> str:
     label_form.faq_id.choices = _faq_choices()
     return render_template("staff/transcript.html", conversation=conversation, form=form,
                            review=review, labels=labels, label_form=label_form,
-                           faq_titles={f.id: f.title for f in faq_index().values()} | {
-                               NEW_FAQ_NEEDED: "New FAQ needed"},
-                           bookings=bookings, delete_form=ConfirmForm())
+                           faq_titles=_faq_titles(),
+                           bookings=bookings, delete_form=DeleteForm())
 
 
 @staff.post("/conversations/<conversation_id>/review")
@@ -246,7 +254,11 @@ def label(conversation_id: str) -> Any:
     form = LabelForm()
     form.faq_id.choices = _faq_choices()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors or form.event_id.errors or request.form.get("faq_id") != "":
+            abort(400)
+        flash("Not saved: choose the FAQ the message should have matched.")
+        return redirect(url_for("staff.transcript", conversation_id=conversation_id,
+                                _anchor=f"e{form.event_id.data}"))
     with get_engine().connect() as connection:
         conversation = load_conversation(connection, conversation_id)
     turn = next((t for t in (conversation.turns if conversation else [])
@@ -268,8 +280,13 @@ def label(conversation_id: str) -> Any:
 @staff.post("/conversations/<conversation_id>/delete")
 @admin_required
 def delete(conversation_id: str) -> Any:
-    if not ConfirmForm().validate_on_submit():
+    form = DeleteForm()
+    if not form.validate_on_submit():
         abort(400)
+    if form.confirm.data.strip().casefold() != "delete":
+        audit.record("delete_refused", conversation_id, "confirmation not typed")
+        flash('Not deleted: type "delete" in the box to confirm.')
+        return redirect(url_for("staff.transcript", conversation_id=conversation_id, _anchor="delete-title"))
     counts = delete_conversations([conversation_id])
     audit.record("delete_conversation", conversation_id, str(counts))
     flash(f"Conversation deleted ({counts['events']} events, {counts['bookings']} booking requests).")
@@ -310,12 +327,14 @@ def overview_page() -> str:
     today = utcnow().date()
     since = datetime.combine(today - timedelta(days=29), datetime.min.time())
     with get_engine().connect() as connection:
-        found = load_conversations(connection, since)
+        summaries.refresh(connection)
+        totals = summaries.totals(connection, since)
     with db_session() as db:
         booked = db.execute(select(BookingRequest.created_at).where(
             BookingRequest.created_at >= since)).scalars().all()
-    numbers = overview(found, [b.date() for b in booked], today)
-    audit.record("view_overview", "", f"{len(found)} conversations since {since:%Y-%m-%d}")
+    numbers = overview(totals, [b.date() for b in booked], today)
+    audit.record("view_overview", "",
+                 f"{sum(numbers.conversations_per_day)} conversations since {since:%Y-%m-%d}")
     titles = {f.id: f.title for f in faq_index().values()}
     chart_data = {"days": numbers.days, "conversations": numbers.conversations_per_day,
                   "bookings": numbers.bookings_per_day, "answered": numbers.answered,
