@@ -3,8 +3,8 @@
 Transcripts and flags are computed from the ``events`` table. Flags come
 from the machine-readable ``custom.kind`` every bot reply carries
 (actions/replies.py), not from prose. The console's list and overview read
-the summaries assistant/summaries.py derives from the same code; the CSV
-export and the retention job read the events directly.
+(and the CSV export) the summaries assistant/summaries.py derives with this
+code; the retention job reads the events directly.
 """
 
 from __future__ import annotations
@@ -186,26 +186,6 @@ def _build(sender_id: str, rows: Iterable[Any], ratings: dict[str, bool] | None 
         if error:
             errors.append(error)
     return Conversation(sender_id, _when(first), _when(last), turns, errors, ratings or {})
-
-
-def load_conversations(connection: Connection, since: datetime | None = None,
-                       until: datetime | None = None) -> list[Conversation]:
-    """Conversations with at least one visitor message, newest first.
-
-    ``since``/``until`` (naive UTC) select conversations by their start time.
-    """
-    starts = (select(tracker_events.c.sender_id, func.min(tracker_events.c.timestamp).label("start"))
-              .group_by(tracker_events.c.sender_id))
-    if since is not None:
-        starts = starts.having(func.min(tracker_events.c.timestamp) >= since.replace(
-            tzinfo=timezone.utc).timestamp())
-    if until is not None:
-        starts = starts.having(func.min(tracker_events.c.timestamp) < until.replace(
-            tzinfo=timezone.utc).timestamp())
-    senders = [r.sender_id for r in connection.execute(starts) if r.sender_id not in SYSTEM_SENDERS]
-    conversations = [c for c in load_many(connection, senders) if c.visitor_turns]
-    conversations.sort(key=lambda c: c.started_at or datetime.min, reverse=True)
-    return conversations
 
 
 def load_many(connection: Connection, senders: list[str]) -> list[Conversation]:

@@ -194,13 +194,28 @@ def list_conversations(connection: Connection, since: datetime | None = None, un
                                       .limit(page_size).offset(offset)).scalars())
     rows = connection.execute(select(summaries).where(summaries.c.conversation_id.in_(ids))
                               .order_by(*order)).all() if ids else []
+    return _with_ratings(connection, rows, feedback.c.conversation_id.in_(ids)), total
+
+
+def export(connection: Connection, since: datetime | None = None,
+           until: datetime | None = None) -> list[ConversationRow]:
+    """Every conversation started in the range, newest first (the CSV export)."""
+    query = select(summaries).order_by(summaries.c.started_at.desc(), summaries.c.conversation_id)
+    if since is not None:
+        query = query.where(summaries.c.started_at >= _stamp(since))
+    if until is not None:
+        query = query.where(summaries.c.started_at < _stamp(until))
+    return _with_ratings(connection, connection.execute(query).all(), literal(True))
+
+
+def _with_ratings(connection: Connection, rows: list[Any], which: Any) -> list[ConversationRow]:
     ratings: dict[str, set[str]] = {}
-    for row in connection.execute(select(feedback.c.conversation_id, feedback.c.helpful).where(
-            feedback.c.conversation_id.in_(ids))) if ids else []:
-        ratings.setdefault(row.conversation_id, set()).add("helpful" if row.helpful else "unhelpful")
+    if rows:
+        for row in connection.execute(select(feedback.c.conversation_id, feedback.c.helpful).where(which)):
+            ratings.setdefault(row.conversation_id, set()).add("helpful" if row.helpful else "unhelpful")
     return [ConversationRow(r.conversation_id, _when(r.started_at), r.visitor_messages, r.first_question,
                             r.topics.split(), set(r.flags.split()) | ratings.get(r.conversation_id, set()))
-            for r in rows], total
+            for r in rows]
 
 
 @dataclass

@@ -182,6 +182,16 @@ def main() -> None:
             worst = max(worst, slowest)
             print(f"{name:<28}{median:>10.0f}{slowest:>9.0f}")
 
+        started = time.perf_counter()
+        admin = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}).test_client()
+        if not reuse:
+            sys.stdin = io.StringIO(PASSWORD + "\n")
+            cli(["create-user", "bench-admin", "--role", "admin", "--password-stdin"])
+        admin.post("/staff/login", data={"username": "bench-admin", "password": PASSWORD})
+        size = len(admin.get("/staff/export/conversations.csv").data)
+        print(f"{'CSV export, every chat':<28}{(time.perf_counter() - started) * 1000:>10.0f}"
+              f"{'':>9}   ({size / 2**20:.1f} MiB; a download, not a page)")
+
         more: list[tuple] = []
         for _ in range(200):
             more += conversation_events(uuid.uuid4().hex, time.time(), rng)

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from assistant import summaries
-from assistant.conversations import FLAGS, load_conversation, load_conversations
+from assistant.conversations import FLAGS, load_conversation
 from assistant.faq import faq_index
 from assistant.feedback import counts_per_faq
 from assistant.knowledge import PROJECT_ROOT
@@ -369,13 +369,15 @@ def _csv_response(name: str, header: list[str], rows: list[list[object]]) -> Res
 @staff.get("/export/conversations.csv")
 @admin_required
 def export_conversations() -> Response:
+    until = _date_arg("to")
     with get_engine().connect() as connection:
-        found = load_conversations(connection, _date_arg("from"), _date_arg("to"))
+        summaries.refresh(connection)
+        found = summaries.export(connection, _date_arg("from"), until + timedelta(days=1) if until else None)
     audit.record("export", "conversations", f"{len(found)} conversations")
     return _csv_response("conversations.csv",
                          ["conversation_id", "started_at_utc", "visitor_messages", "first_question", "topics",
                           "flags"],
-                         [[c.id, c.started_at, len(c.visitor_turns), c.first_question, " ".join(c.topics),
+                         [[c.id, c.started_at, c.visitor_messages, c.first_question, " ".join(c.topics),
                            " ".join(sorted(c.flags))] for c in found])
 
 
