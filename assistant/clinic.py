@@ -35,6 +35,9 @@ class Clinic:
     offices: tuple[Office, ...]
     fax: str
 
+    def office(self, office_id: str) -> Office | None:
+        return next((o for o in self.offices if o.id == office_id), None)
+
     @property
     def phones(self) -> str:
         return " or ".join(f"{o.phone} ({o.short_name})" for o in self.offices)

@@ -74,7 +74,10 @@ class BookingRequest(Base):
     problem = Column(Text)
     consent = Column(Boolean, nullable=False)
     status = Column(Enum(BookingStatus, name="booking_status", native_enum=False, length=16),
-                    nullable=False, default=BookingStatus.new)
+                    nullable=False, default=BookingStatus.new, index=True)
+    # Staff's own: what was agreed on the phone, and who is calling back.
+    staff_note = Column(Text, nullable=False, default="", server_default="")
+    assignee = Column(String(64))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     # Set once staff have been emailed; rows with NULL are retried.

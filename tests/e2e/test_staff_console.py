@@ -251,6 +251,21 @@ def test_booking_status_change_and_link_to_conversation(client, chats) -> None:
     with sqlite3.connect(console_env_db(client)) as db:
         assert db.execute("select status from booking_requests where id = ?", (booking_id,)).fetchone() == (
             "contacted",)
+    # who handles it and a note; an assignee who is not an active account is refused
+    assert client.post(f"/staff/bookings/{booking_id}/status", data={
+        "status": "contacted", "assignee": "sam", "note": "<b>call back</b> after 3pm", "csrf_token": token,
+    }).status_code == 302
+    assert client.post(f"/staff/bookings/{booking_id}/status", data={
+        "status": "contacted", "assignee": "mallory", "csrf_token": token}).status_code == 400
+    with sqlite3.connect(console_env_db(client)) as db:
+        assert db.execute("select assignee, staff_note from booking_requests where id = ?",
+                          (booking_id,)).fetchone() == ("sam", "<b>call back</b> after 3pm")
+    html = client.get("/staff/bookings").get_data(as_text=True)
+    row = html[html.index(f'<tr id="b{booking_id}">'):].split("</tr>")[0]
+    assert "Chicagoland Office (Oak Park, IL)" in row  # the office's name, not its id
+    assert ">oak_park<" not in row
+    assert "consent given" in row and "&lt;b&gt;call back&lt;/b&gt; after 3pm" in row
+    assert '<option value="sam" selected>sam</option>' in row
 
 
 def test_sessions_expire_when_idle(client, chats) -> None:
@@ -291,7 +306,12 @@ def test_admin_deletes_one_conversation_and_nothing_else(client, chats, bot: Bot
     assert client.get(f"/staff/conversations/{victim}").status_code == 404
 
 
+def console_env_db_path(env: dict[str, str]) -> str:
+    return env["DATABASE_URL"].removeprefix("sqlite:///")
+
+
 def test_console_in_the_browser(console_env, chats, browser, tmp_path: Path, bot: Bot) -> None:
+    book(bot, f"console-browser-booking-{uuid.uuid4().hex[:8]}")  # one request nobody has handled yet
     with running_web(bot.url, tmp_path, extra_env=console_env) as url:
         page: Page = browser.new_page()
         problems: list[str] = []
@@ -318,10 +338,31 @@ def test_console_in_the_browser(console_env, chats, browser, tmp_path: Path, bot
         page.get_by_label("Right FAQ").first.select_option("prp_what")
         page.get_by_role("button", name="Save label").first.click()
         expect(page.locator(".labelled").first).to_contain_text("labelled")
-        page.get_by_role("link", name="Booking requests").click()
+        with sqlite3.connect(console_env_db_path(console_env)) as db:
+            waiting = db.execute("select count(*) from booking_requests where status = 'new'").fetchone()[0]
+        nav = page.get_by_role("navigation", name="Console")
+        expect(nav.get_by_role("link", name=re.compile("^Booking requests"))).to_have_text(
+            f"Booking requests {waiting} new" if waiting else "Booking requests")
+        page.get_by_role("link", name=re.compile("^Booking requests")).click()
+        statuses = page.get_by_role("navigation", name="Status")
+        expect(statuses.get_by_role("link")).to_have_count(5)
+        if waiting:  # the navigation opens the new ones
+            expect(statuses.get_by_role("link", name=re.compile(r"^new \(\d+\)"))).to_have_attribute(
+                "aria-current", "page")
+            statuses.get_by_role("link", name=re.compile(r"^all \(\d+\)")).click()
+        row = page.locator(f"tr:has-text('{chats['reference']}')")
+        expect(row.locator("td.office")).to_have_text("Chicagoland Office (Oak Park, IL)")
+        expect(row.locator("td.consent")).to_contain_text("consent given")
+        page.get_by_label(f"Note on {chats['reference']}").fill("Left a voicemail")
+        row.get_by_label("Handled by").select_option("alice")
         page.get_by_label(f"Status of {chats['reference']}").select_option("booked")
         page.locator(f"tr:has-text('{chats['reference']}')").get_by_role("button", name="Save").click()
         expect(page.get_by_role("status")).to_contain_text("is now booked")
+        row = page.locator(f"tr:has-text('{chats['reference']}')")
+        expect(row.get_by_label("Handled by")).to_have_value("alice")
+        expect(page.get_by_label(f"Note on {chats['reference']}")).to_have_value("Left a voicemail")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "console-bookings.png"), full_page=True)
         page.get_by_role("link", name="Overview").click()
         expect(page.locator("#chart-days")).to_have_attribute("height", re.compile(r"\d+"))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

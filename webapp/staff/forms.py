@@ -40,7 +40,11 @@ class LabelForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
+    """A booking request's status, who handles it and staff's note (choices of assignee set per request)."""
+
     status = SelectField("Status", choices=[(s.value, s.value) for s in BookingStatus])
+    assignee = SelectField("Handled by", choices=[("", "nobody yet")], validate_choice=False)
+    note = TextAreaField("Note", validators=[Length(max=2000)])
 
 
 class NewUserForm(FlaskForm):

@@ -20,9 +20,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assistant import summaries
+from assistant.clinic import load_clinic
 from assistant.conversations import FLAGS, load_conversation
 from assistant.faq import faq_index
 from assistant.feedback import counts_per_faq
@@ -302,22 +303,46 @@ def bookings() -> str:
             query = query.where(BookingRequest.status == BookingStatus(status))
         rows = db.execute(query.limit(500)).scalars().all()
     audit.record("list_bookings", "", _filters_detail({"status": status or ""}, len(rows)))
+    with db_session() as db:
+        counts = dict(db.execute(select(BookingRequest.status, func.count()).group_by(
+            BookingRequest.status)).all())
     return render_template("staff/bookings.html", bookings=rows, statuses=[s.value for s in BookingStatus],
-                           current=status or "", status_form=StatusForm)
+                           current=status or "", status_form=StatusForm, staff_names=_staff_names(),
+                           counts={s.value: counts.get(s, 0) for s in BookingStatus}, clinic=load_clinic())
+
+
+def _staff_names() -> list[str]:
+    with db_session() as db:
+        return list(db.execute(select(StaffUser.username).where(StaffUser.active.is_(True))
+                               .order_by(StaffUser.username)).scalars())
+
+
+@staff.app_context_processor
+def new_bookings() -> dict[str, int]:
+    """The navigation's count of requests nobody has handled yet."""
+    if not request.path.startswith("/staff") or not current_user.is_authenticated:
+        return {}
+    with db_session() as db:
+        waiting = db.execute(select(func.count()).select_from(BookingRequest).where(
+            BookingRequest.status == BookingStatus.new)).scalar_one()
+    return {"new_bookings": waiting}
 
 
 @staff.post("/bookings/<int:booking_id>/status")
 def booking_status(booking_id: int) -> Any:
     form = StatusForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or (form.assignee.data and form.assignee.data not in _staff_names()):
         abort(400)
     with db_session() as db:
         booking = db.get(BookingRequest, booking_id)
         if booking is None:
             abort(404)
         booking.status = BookingStatus(form.status.data)
+        booking.assignee = form.assignee.data or None
+        booking.staff_note = (form.note.data or "").strip()
         reference = booking.reference
-    audit.record("booking_status", reference, form.status.data)
+    audit.record("booking_status", reference,
+                 f"{form.status.data}; handled by {form.assignee.data or 'nobody'}")
     flash(f"{reference} is now {form.status.data}.")
     return redirect(url_for("staff.bookings"))
 
