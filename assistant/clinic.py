@@ -34,6 +34,7 @@ class Clinic:
     crisis_line: str
     offices: tuple[Office, ...]
     fax: str
+    time_zone: str = "UTC"
 
     def office(self, office_id: str) -> Office | None:
         return next((o for o in self.offices if o.id == office_id), None)
@@ -65,4 +66,5 @@ def load_clinic(path: Path = CLINIC_FILE) -> Clinic:
         crisis_line=str(data["crisis_line"]),
         offices=offices,
         fax=data["fax"],
+        time_zone=str(data.get("time_zone") or "UTC"),
     )

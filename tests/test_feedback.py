@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -158,3 +161,22 @@ def test_staff_see_ratings_as_flags_in_the_transcript_and_per_faq(app, db_url) -
     with session(db_url) as db:
         left = db.execute(select(func.count()).select_from(AnswerFeedback)).scalar_one()
     assert left == 1
+
+
+def test_console_times_are_the_clinics_with_utc_on_hover(app, db_url, monkeypatch) -> None:
+    conversation_id, _ = chat_sessions.issue()
+    add_answer(db_url, conversation_id, "what is prolotherapy?", "prolotherapy_what")
+    staff = signed_in(app)
+    html = staff.get("/staff/conversations").get_data(as_text=True)
+    stamp = re.search(r'<time datetime="([^"]+)Z" title="([^"]+) UTC">([^<]+)</time>', html)
+    assert stamp is not None
+    utc = datetime.fromisoformat(stamp.group(1)).replace(tzinfo=timezone.utc)
+    chicago = utc.astimezone(ZoneInfo("America/Chicago"))  # data/clinic.yml
+    assert stamp.group(3) == chicago.strftime("%Y-%m-%d %H:%M ") + chicago.tzname()
+    assert stamp.group(2) == utc.strftime("%Y-%m-%d %H:%M")
+    monkeypatch.setenv("STAFF_TIME_ZONE", "America/New_York")
+    html = staff.get(f"/staff/conversations/{conversation_id}").get_data(as_text=True)
+    assert utc.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M ") in html
+    monkeypatch.setenv("STAFF_TIME_ZONE", "Not/AZone")  # a typo falls back to UTC, the page still works
+    html = staff.get("/staff/conversations").get_data(as_text=True)
+    assert utc.strftime("%Y-%m-%d %H:%M UTC</time>") in html

@@ -65,6 +65,7 @@ from webapp.staff.forms import (
     StatusForm,
 )
 from webapp.staff.passwords import check_new_password, hash_password, verify_password
+from webapp.staff.times import local_time
 
 staff = Blueprint("staff", __name__, url_prefix="/staff")
 PAGE_SIZE = 25
@@ -315,6 +316,9 @@ def _staff_names() -> list[str]:
     with db_session() as db:
         return list(db.execute(select(StaffUser.username).where(StaffUser.active.is_(True))
                                .order_by(StaffUser.username)).scalars())
+
+
+staff.add_app_template_filter(local_time, "local_time")
 
 
 @staff.app_context_processor
