@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant import chat_sessions
 from assistant.conversations import load_conversation
-from assistant.store import AnswerFeedback, get_engine, session
+from assistant.store import AnswerFeedback, LabelledExample, get_engine, session
 
 
 class Outcome(str, enum.Enum):
@@ -74,3 +74,19 @@ def counts_per_faq(since: datetime, url: str | None = None) -> dict[str, tuple[i
     tally: Counter[tuple[str, bool]] = Counter({(topic, bool(helpful)): n for topic, helpful, n in rows})
     topics = sorted({topic for topic, _ in tally}, key=lambda t: (-tally[(t, False)], -tally[(t, True)], t))
     return {topic: (tally[(topic, True)], tally[(topic, False)]) for topic in topics}
+
+
+def unhelpful_unlabelled(url: str | None = None) -> list[tuple[str, str]]:
+    """(conversation, FAQ) rated not helpful in conversations nobody has labelled yet.
+
+    A "no" says an answer missed, not which FAQ was right, so it is never
+    turned into a phrasing by itself: ``make import-labels`` lists these for
+    staff to label in the console, and the labels then come in as usual.
+    """
+    labelled = select(LabelledExample.conversation_id)
+    with session(url) as db:
+        rows = db.execute(select(AnswerFeedback.conversation_id, AnswerFeedback.topic)
+                          .where(AnswerFeedback.helpful.is_(False),
+                                 AnswerFeedback.conversation_id.not_in(labelled))
+                          .order_by(AnswerFeedback.updated_at.desc())).all()
+    return [(row.conversation_id, row.topic) for row in rows]

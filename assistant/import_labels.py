@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from sqlalchemy import select
 
 from assistant.faq import FAQ_DIR, load_faqs, normalise_phrase
+from assistant.feedback import unhelpful_unlabelled
 from assistant.knowledge import PROJECT_ROOT
 from assistant.store import NEW_FAQ_NEEDED, LabelledExample, session, utcnow
 
@@ -114,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  new FAQ needed: {text!r}")
     for line in result.unknown:
         print(f"  unknown FAQ id (left in the console): {line}")
+    waiting = unhelpful_unlabelled()
+    if waiting:
+        print(f"\n{len(waiting)} answers rated not helpful by visitors, in conversations nobody has "
+              "labelled: label their questions in the console (/staff/conversations?flag=unhelpful)")
+        for conversation_id, topic in waiting[:10]:
+            print(f"  /staff/conversations/{conversation_id}  (answered with {topic})")
     if added:
         print("\nReview the change, then `make retrain` and commit:\n")
         subprocess.run(["git", "--no-pager", "diff", "--", "data/faq"], cwd=PROJECT_ROOT, check=False)

@@ -180,3 +180,25 @@ def test_console_times_are_the_clinics_with_utc_on_hover(app, db_url, monkeypatc
     monkeypatch.setenv("STAFF_TIME_ZONE", "Not/AZone")  # a typo falls back to UTC, the page still works
     html = staff.get("/staff/conversations").get_data(as_text=True)
     assert utc.strftime("%Y-%m-%d %H:%M UTC</time>") in html
+
+
+def test_import_labels_lists_unhelpful_answers_nobody_has_labelled(app, db_url, monkeypatch, capsys) -> None:
+    from assistant.import_labels import main as import_labels
+    from assistant.store import LabelledExample
+
+    unlabelled, token = chat_sessions.issue()
+    labelled, other_token = chat_sessions.issue()
+    for conversation_id in (unlabelled, labelled):
+        add_answer(db_url, conversation_id, "is prolotherapy painful?", "prolotherapy_what")
+    client = app.test_client()
+    assert rate(client, token, "prolotherapy_what", False).status_code == 204
+    assert rate(client, other_token, "prolotherapy_what", False).status_code == 204
+    with session(db_url) as db:
+        db.add(LabelledExample(conversation_id=labelled, event_id=1, text="is prolotherapy painful?",
+                               faq_id="prolotherapy_what", labelled_by="alice", imported_at=datetime.now()))
+    monkeypatch.setattr("subprocess.run", lambda *a, **k: None)  # no git diff of data/faq here
+    assert import_labels([]) == 0
+    out = capsys.readouterr().out
+    assert "1 answers rated not helpful by visitors, in conversations nobody has labelled" in out
+    assert f"/staff/conversations/{unlabelled}  (answered with prolotherapy_what)" in out
+    assert labelled not in out

@@ -316,3 +316,12 @@ def test_a_message_over_the_limit_is_announced_and_not_sent(web: str, page: Page
     expect(counter).to_be_hidden()
     box.press("Enter")
     expect(page.locator(".sij-user")).to_have_count(1)
+
+
+def test_office_phones_in_replies_are_tap_to_call(web: str, page: Page) -> None:
+    open_chat(page, web)
+    ask(page, "can I talk to a real person please")
+    reply = last_bot(page)
+    for office in load_clinic().offices:
+        digits = re.sub(r"\D", "", office.phone)
+        expect(reply.locator(f'a[href="tel:+1{digits}"]')).to_have_text(office.phone)

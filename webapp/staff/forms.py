@@ -69,4 +69,4 @@ class ConfirmForm(FlaskForm):
 class DeleteForm(FlaskForm):
     """Deleting a conversation cannot be undone: the admin types "delete" first."""
 
-    confirm = StringField('Type "delete" to confirm', validators=[DataRequired()])
+    confirm = StringField('Type "delete" to confirm', validators=[Length(max=40)])

@@ -285,7 +285,7 @@ def delete(conversation_id: str) -> Any:
     form = DeleteForm()
     if not form.validate_on_submit():
         abort(400)
-    if form.confirm.data.strip().casefold() != "delete":
+    if (form.confirm.data or "").strip().casefold() != "delete":
         audit.record("delete_refused", conversation_id, "confirmation not typed")
         flash('Not deleted: type "delete" in the box to confirm.')
         return redirect(url_for("staff.transcript", conversation_id=conversation_id, _anchor="delete-title"))
