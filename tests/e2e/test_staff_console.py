@@ -458,3 +458,42 @@ def test_delete_needs_the_word_and_the_overview_links_to_unanswered(console_env,
         expect(page.get_by_role("status")).to_contain_text("Conversation deleted")
         assert page.request.get(f"{url}/staff/conversations/{victim}").status == 404
         context.close()
+
+
+def test_console_details_in_the_browser(console_env, chats, browser, tmp_path: Path, bot: Bot) -> None:
+    """FAQ titles, local times with UTC on hover, unchosen labels, no label box in the booking form,
+    and chart labels that fit."""
+    with running_web(bot.url, tmp_path, extra_env=console_env) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{url}/staff/login")
+        page.get_by_label("Username").fill("sam")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        row = page.locator("table.conversations tbody tr", has_text="is fusion my only option?").first
+        expect(row).to_contain_text("Is SI fusion my only option?")  # a title, not fusion_only_option
+        stamp = row.locator("time")
+        expect(stamp).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))
+        expect(stamp).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d C[SD]T$"))  # America/Chicago
+
+        page.goto(f"{url}/staff/conversations/{chats['booking']}")
+        visitor = page.locator(".turn.visitor")
+        first = visitor.filter(has_text="I'd like to book an appointment")
+        expect(first.get_by_label("Right FAQ")).to_have_value("")
+        for typed in ("Zoë O'Neill-Smith", "708-555-0123"):
+            expect(visitor.filter(has_text=typed).locator("form.label-form")).to_have_count(0)
+
+        page.goto(f"{url}/staff/overview")
+        fit = page.evaluate("""() => {
+            const chart = window.Chart.getChart(document.getElementById('chart-topics'));
+            const ctx = chart.ctx;
+            ctx.save();
+            ctx.font = window.Chart.helpers.toFont(chart.scales.y.options.ticks.font).string;
+            const lines = chart.data.labels.flat();
+            const widest = Math.max(...lines.map(line => ctx.measureText(line).width));
+            ctx.restore();
+            return {widest, room: chart.chartArea.left, lines: lines.length, labels: chart.data.labels.length};
+        }""")
+        assert fit["labels"] >= 1 and fit["lines"] >= fit["labels"]
+        assert fit["widest"] <= fit["room"], fit
+        context.close()
