@@ -120,7 +120,7 @@ compare: validate
 	@$(PY) -m assistant.compare
 
 migrate: install
-	@$(PY) -m assistant.store
+	@$(PY) -m assistant.maintenance
 
 # make staff-user NAME=alice ROLE=admin   (asks for the password)
 staff-user: install

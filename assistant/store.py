@@ -341,17 +341,3 @@ def use_wal(url: str | None = None) -> None:
     """
     with get_engine(url).connect() as connection:
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-
-
-def main() -> None:
-    """``python -m assistant.store``: migrate, then deliver anything left pending."""
-    from assistant.bookings import flush_outbox, retry_notifications
-
-    migrate()
-    flushed, mailed = flush_outbox(), retry_notifications()
-    print(f"database ready ({database_url()}); outbox rows inserted: {flushed}; "
-          f"staff e-mails sent: {mailed}")
-
-
-if __name__ == "__main__":
-    main()

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from assistant.knowledge import PROJECT_ROOT
+from assistant.text import normalise as fold
 
 SPACY_MODEL = PROJECT_ROOT / "var" / "spacy" / "en_core_web_md"
 CACHE_DIR = PROJECT_ROOT / "var" / "cache"
@@ -50,10 +51,8 @@ def spacy_vectoriser() -> Vectoriser:
 
 
 def normalise(text: str) -> str:
-    """The triage normaliser (case, spelling variants), so both models read text alike."""
-    from assistant.triage import normalise as triage_normalise
-
-    return triage_normalise(text)
+    """The triage normaliser (assistant/text.py), so both models read text alike."""
+    return fold(text)
 
 
 class NgramVectorClassifier:
@@ -124,7 +123,7 @@ def source_digest(version: str, sources: Iterable[Path]) -> str:
     import sklearn
 
     digest = hashlib.sha256(version.encode())
-    for path in [Path(__file__), *sources]:  # this module holds the features
+    for path in [Path(__file__), Path(fold.__code__.co_filename), *sources]:  # the features, the folding
         digest.update(path.read_bytes())
     digest.update(sklearn.__version__.encode())
     return digest.hexdigest()[:16]

@@ -11,7 +11,6 @@ result from the parse data, so routing and the message always agree.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 
 from assistant.clinic import load_clinic
 from assistant.knowledge import PROJECT_ROOT
+from assistant.text import normalise
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 
@@ -124,13 +124,6 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> tuple[RedFlag, ...]:
         )
         for item in data["flags"]
     )
-
-
-def normalise(text: str) -> str:
-    """Lower-case, fold curly apostrophes, collapse whitespace."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(text.split())
 
 
 def red_flags(text: str) -> tuple[RedFlag, ...]:

@@ -11,7 +11,7 @@ export RASA_PORT WEB_PORT=${WEB_PORT:-8000}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 # The project's tables: migrate, insert queued bookings, retry staff e-mails.
-.venv/bin/python -m assistant.store
+.venv/bin/python -m assistant.maintenance
 
 # The action server listens on loopback and answers only the Rasa server,
 # which sends this shared secret (endpoints.yml, actions/server.py).

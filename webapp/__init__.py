@@ -24,8 +24,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
 
     from webapp.site import site
-    from webapp.staff import staff
     from webapp.staff.auth import init_auth
+    from webapp.staff.views import staff
 
     init_auth(app)
     trust_proxies(app)
