@@ -28,7 +28,7 @@ from pathlib import Path
 
 from assistant.faq import load_faqs
 from assistant.import_labels import append_phrasings
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 
 COPIED = ["actions", "assistant", "data", "migrations", "scripts", "tests/eval", "Makefile", "alembic.ini",
           "config.yml", "domain.yml", "endpoints.yml", "credentials.yml", "requirements.lock",

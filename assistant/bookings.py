@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.clinic import Office, load_clinic
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.store import BookingRequest, find_by_submission, new_reference, session, utcnow
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 
 _ID = re.compile(r"[0-9a-f]{32}")
 SIGNATURE_LENGTH = 32  # hex characters: 128 bits

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 
 CLINIC_FILE = PROJECT_ROOT / "data" / "clinic.yml"
 

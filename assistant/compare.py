@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from assistant.evaluate import evaluate, load_heldout, summarise
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 
 CONFIG = PROJECT_ROOT / "config.yml"
 NLU_DATA = ["data/nlu", "data/generated"]

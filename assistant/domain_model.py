@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.red_flag_model import EXAMPLES_FILE as SAFETY_FILE
 from assistant.retrieval import tokens
 from assistant.text_model import NgramVectorClassifier, cached, nlu_examples, source_digest

@@ -29,8 +29,8 @@ from typing import Any, Optional
 import yaml
 
 from assistant.faq import load_faqs, normalise_phrase
-from assistant.knowledge import PROJECT_ROOT
 from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
+from assistant.paths import PROJECT_ROOT
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
 from assistant.served import index_faqs, served_models

@@ -29,7 +29,7 @@ from pathlib import Path
 from assistant.domain_model import EVERYDAY_FILE
 from assistant.evaluate import _parse_all, classify, latest_model
 from assistant.faq import load_faqs
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.routing import ANSWER, CLARIFY, FALLBACK
 
 CLINC_TEST = PROJECT_ROOT / "tests" / "eval" / "clinc150" / "test.json"

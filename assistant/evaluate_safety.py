@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from assistant.faq import load_faqs
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.red_flag_model import THRESHOLD
 from assistant.triage import URGENT, numbers_for, triage
 

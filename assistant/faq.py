@@ -30,7 +30,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from assistant.knowledge import KNOWLEDGE_DIR, PROJECT_ROOT, Article, get_article, load_articles
+from assistant.knowledge import KNOWLEDGE_DIR, Article, get_article, load_articles
+from assistant.paths import PROJECT_ROOT
 
 FAQ_DIR = PROJECT_ROOT / "data" / "faq"
 MIN_PHRASINGS = 12

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from assistant.faq import FAQ_DIR, load_faqs, normalise_phrase
 from assistant.feedback import unhelpful_unlabelled
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.store import NEW_FAQ_NEEDED, LabelledExample, session, utcnow
 
 MAX_PHRASING = 300

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-KNOWLEDGE_DIR = PROJECT_ROOT / "data" / "knowledge"
+from assistant.paths import DATA_DIR
+
+KNOWLEDGE_DIR = DATA_DIR / "knowledge"
 # The clinic's article: the default source of quotes, citations and the web page.
 MAIN_ARTICLE = "sacroiliac-joint-dysfunction-treatment-options"
 

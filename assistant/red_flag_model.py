@@ -30,7 +30,7 @@ from typing import Iterable
 import numpy as np
 import yaml
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.text_model import NgramVectorClassifier, cached, nlu_examples, source_digest
 
 EXAMPLES_FILE = PROJECT_ROOT / "data" / "safety" / "examples.yml"

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.served import MODELS, REGISTRY_NAME, load_registry, model_faq_ids, served_models
 
 RETIRED = MODELS / "retired"

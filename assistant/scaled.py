@@ -40,7 +40,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 300

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa.db'}"
 # Crockford-style alphabet: no 0/O or 1/I/L to misread over the phone.

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.text import normalise as fold
 
 SPACY_MODEL = PROJECT_ROOT / "var" / "spacy" / "en_core_web_md"

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from assistant.clinic import load_clinic
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.text import normalise
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"

@@ -40,7 +40,7 @@ from pathlib import Path
 import aiohttp
 import requests
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from tests.e2e.conftest import BIN, free_port, latest_model, running_bot
 
 STOCK_DIR = PROJECT_ROOT / "var" / "bench" / "stock"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from assistant.faq import FAQ_DIR, FaqError, load_faqs
 from assistant.import_labels import import_labels
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.scaffold import scaffold
 from assistant.store import NEW_FAQ_NEEDED, LabelledExample, session
 

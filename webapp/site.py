@@ -19,7 +19,8 @@ from flask import (
 
 from assistant import feedback
 from assistant.clinic import load_clinic
-from assistant.knowledge import PROJECT_ROOT, get_article
+from assistant.knowledge import get_article
+from assistant.paths import PROJECT_ROOT
 from webapp.article import article_blocks
 from webapp.settings import Settings
 

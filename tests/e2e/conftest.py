@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.store import migrate
 
 BIN = Path(sys.executable).parent

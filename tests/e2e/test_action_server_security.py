@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.store import migrate
 from tests.e2e.conftest import free_port
 

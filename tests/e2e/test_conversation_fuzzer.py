@@ -34,7 +34,7 @@ import pytest
 import yaml
 
 from assistant.faq import faq_index
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from tests.e2e.conftest import running_bot
 
 MAX_MESSAGES = 6

@@ -24,7 +24,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from tests.e2e.conftest import free_port
 
 PINS = json.loads((Path(__file__).with_name("third_party.json")).read_text(encoding="utf-8"))

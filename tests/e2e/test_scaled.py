@@ -27,7 +27,7 @@ import requests
 import socketio
 from sqlalchemy import create_engine, text
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.scaled import Ports, Profile, started
 from tests.e2e.conftest import free_port
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assistant.clinic import load_clinic
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from tests.e2e.conftest import running_bot, running_web
 
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"

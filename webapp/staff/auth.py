@@ -26,7 +26,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import delete, func, select
 
-from assistant.knowledge import PROJECT_ROOT
+from assistant.paths import PROJECT_ROOT
 from assistant.store import LoginAttempt, StaffRole, StaffSession, StaffUser, utcnow
 from assistant.store import session as db_session
 from webapp.staff.passwords import verify_password

@@ -27,8 +27,8 @@ from assistant.clinic import load_clinic
 from assistant.conversations import FLAGS, load_conversation
 from assistant.faq import faq_index
 from assistant.feedback import counts_per_faq
-from assistant.knowledge import PROJECT_ROOT
 from assistant.overview import overview
+from assistant.paths import PROJECT_ROOT
 from assistant.retention import delete_conversations
 from assistant.store import (
     NEW_FAQ_NEEDED,

@@ -1,0 +1,14 @@
+"""Where the project's files are: every module takes its paths from here.
+
+Paths are relative to the checkout, so the project runs from any folder;
+runtime files (database, caches, secrets, screenshots) live under ``var/``,
+which git ignores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+VAR_DIR = PROJECT_ROOT / "var"
