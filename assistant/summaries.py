@@ -248,10 +248,12 @@ def totals(connection: Connection, since: datetime, top: int = 10) -> Totals:
                func.coalesce(func.sum(summaries.c.fallbacks), 0)).where(recent)).one()
 
     def most(kind: str) -> list[tuple[str, int]]:
+        """The ``top`` most frequent values; among equals the most recently seen first."""
         count = func.count().label("n")
         query = (select(facts.c.value, count)
                  .where(facts.c.kind == kind, facts.c.started_at >= since_stamp)
-                 .group_by(facts.c.value).order_by(count.desc(), facts.c.value).limit(top))
+                 .group_by(facts.c.value)
+                 .order_by(count.desc(), func.max(facts.c.started_at).desc(), facts.c.value).limit(top))
         return [(row.value, row.n) for row in connection.execute(query)]
 
     return Totals(per_day, int(answered), int(fallback), most("topic"), most("unanswered"))

@@ -119,3 +119,17 @@ def test_overview_totals_per_day_and_tops(db_url) -> None:
     assert (totals.answered, totals.fallback) == (1, 2)
     assert totals.top_topics == [("prp_what", 1)]
     assert totals.top_unanswered == [("parking there?", 2)]
+
+
+def test_among_equally_frequent_questions_the_newest_come_first(db_url) -> None:
+    """Twelve questions asked once each: the overview's ten are the ten most recent, not the first
+    ten in alphabetical order."""
+    now = time.time()
+    for i in range(12):
+        add(db_url, f"q{i}", [user(f"{'zyx'[i % 3]} question number {i}"), bot("fallback")], now - (12 - i) * 60)
+    with get_engine(db_url).connect() as connection:
+        summaries.refresh(connection)
+        midnight = datetime.combine(datetime.now(timezone.utc).date(), datetime.min.time())
+        totals = summaries.totals(connection, midnight - timedelta(days=29))
+    assert [text for text, _ in totals.top_unanswered] == [
+        f"{'zyx'[i % 3]} question number {i}" for i in range(11, 1, -1)]
