@@ -87,6 +87,14 @@ def sign_in(client, username: str = "alice", password: str = PASSWORD):
                                               "csrf_token": csrf(client)})
 
 
+def sign_in_page(page: Page, url: str, username: str) -> None:
+    """Sign in through the console's form, as staff do."""
+    page.goto(f"{url}/staff/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def staff_urls(chats: dict[str, str]) -> list[str]:
     return ["/staff/", "/staff/conversations", f"/staff/conversations/{chats['answer']}",
             "/staff/bookings", "/staff/audit", "/staff/overview", "/staff/export/conversations.csv",
@@ -391,10 +399,8 @@ def test_a_visitors_feedback_click_reaches_the_console(console_env, browser, tmp
         page = staff.new_page()
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        sign_in_page(page, url, "sam")
         page.goto(f"{url}/staff/conversations")
-        page.get_by_label("Username").fill("sam")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
         page.get_by_label("Flag").select_option("unhelpful")
         page.get_by_role("button", name="Filter").click()
         row = page.locator("table.conversations tbody tr", has_text=question)
@@ -438,10 +444,7 @@ def test_delete_needs_the_word_and_the_overview_links_to_unanswered(console_env,
     with running_web(bot.url, tmp_path, extra_env=console_env) as url:
         context = browser.new_context()
         page = context.new_page()
-        page.goto(f"{url}/staff/login")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in_page(page, url, "alice")
         # the overview's unanswered questions open the conversations that asked them
         page.goto(f"{url}/staff/overview")
         link = page.locator("h2:has-text('Top unanswered questions') + ol a", has_text="weather in paris")
@@ -466,10 +469,7 @@ def test_console_details_in_the_browser(console_env, chats, browser, tmp_path: P
     with running_web(bot.url, tmp_path, extra_env=console_env) as url:
         context = browser.new_context()
         page = context.new_page()
-        page.goto(f"{url}/staff/login")
-        page.get_by_label("Username").fill("sam")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in_page(page, url, "sam")
         row = page.locator("table.conversations tbody tr", has_text="is fusion my only option?").first
         expect(row).to_contain_text("Is SI fusion my only option?")  # a title, not fusion_only_option
         stamp = row.locator("time")
