@@ -19,6 +19,7 @@ from actions.replies import (
     topic_button,
 )
 from assistant.clinic import load_clinic
+from assistant.reply_kinds import ReplyKind
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, decide
 from assistant.served import index_faqs
@@ -40,7 +41,7 @@ def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float 
                 index_only: bool = False) -> None:
     faq = faqs()[topic]
     # index_only: found by retrieval alone while the model learning this FAQ trains (staff can tell).
-    send(dispatcher, "answer", answer_text(faq),
+    send(dispatcher, ReplyKind.ANSWER, answer_text(faq),
          buttons=[BOOK_BUTTON] if faq.book else [],
          topic=faq.id, title=faq.title, confidence=confidence,
          answer=answer_body(faq), sources=sources_payload(faq),
@@ -60,7 +61,7 @@ def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope")
         f"consultation or call {clinic.phones}."
     )
     buttons = [topic_button(known[t]) for t in SUGGESTED_TOPICS if t in known]
-    send(dispatcher, "fallback", text, buttons=[*buttons, BOOK_BUTTON, HUMAN_BUTTON],
+    send(dispatcher, ReplyKind.FALLBACK, text, buttons=[*buttons, BOOK_BUTTON, HUMAN_BUTTON],
          reason=reason)
 
 
@@ -84,7 +85,8 @@ class ActionAnswerFaq(Action):
             return [SlotSet("topic", decision.topic)]
         if decision.kind == CLARIFY:
             options = [known[t] for t in decision.options]
-            send(dispatcher, "clarify", "I want to be sure I answer the right question. Did you mean:",
+            send(dispatcher, ReplyKind.CLARIFY,
+                 "I want to be sure I answer the right question. Did you mean:",
                  buttons=[*(topic_button(f) for f in options), SOMETHING_ELSE_BUTTON],
                  options=[{"topic": f.id, "title": f.title} for f in options])
             return []

@@ -19,6 +19,7 @@ from actions.conversation import send_capabilities, send_handoff
 from actions.replies import BOOK_BUTTON, faqs, send
 from assistant import bookings
 from assistant.clinic import Office, load_clinic
+from assistant.reply_kinds import ReplyKind
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, decide
 
@@ -44,7 +45,7 @@ def _hint(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str,
     answered, and the form asks its question again.
     """
     if not answer_if_faq(dispatcher, tracker):
-        send(dispatcher, "booking", str(error), step=slot, error=True)
+        send(dispatcher, ReplyKind.BOOKING, str(error), step=slot, error=True)
     return {slot: None}
 
 
@@ -92,10 +93,10 @@ def interruption(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) 
     again: dict[str, Any] = {slot: None}
     office = exact_office(tracker.latest_message.get("text") or "")
     if intent == "choose_office" and office and slot != "booking_office":
-        send(dispatcher, "booking", f"Noted: the {office.short_name} office.", step=slot)
+        send(dispatcher, ReplyKind.BOOKING, f"Noted: the {office.short_name} office.", step=slot)
         return {**again, "booking_office": office.id}
     if intent in EVERYDAY_WORDS and slot in ASK_AGAIN:
-        send(dispatcher, "booking", ASK_AGAIN[slot], step=slot, error=True)
+        send(dispatcher, ReplyKind.BOOKING, ASK_AGAIN[slot], step=slot, error=True)
     elif intent == "capabilities":
         send_capabilities(dispatcher, in_form=True)
     elif intent == "human_handoff":
@@ -105,9 +106,9 @@ def interruption(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) 
     elif intent == "book_appointment":
         send_already_booking(dispatcher, slot)
     elif intent == "greet":
-        send(dispatcher, "smalltalk", "Hello!")
+        send(dispatcher, ReplyKind.SMALLTALK, "Hello!")
     elif intent == "thanks":
-        send(dispatcher, "smalltalk", "You're welcome.")
+        send(dispatcher, ReplyKind.SMALLTALK, "You're welcome.")
     else:
         return None
     return again
@@ -125,7 +126,7 @@ def exact_office(text: str) -> Office | None:
 
 
 def send_already_booking(dispatcher: CollectingDispatcher, step: str | None) -> None:
-    send(dispatcher, "booking", "We're already putting your booking request together; just "
+    send(dispatcher, ReplyKind.BOOKING, "We're already putting your booking request together; just "
          "answer the question below, or say \"stop\" to cancel.", step=step or "booking")
 
 
@@ -197,7 +198,7 @@ class ValidateBookingForm(FormValidationAction):
         if intent == "deny" and confidence >= INTERRUPTION_MIN:
             return {"booking_problem": ""}  # "no, thanks": skipped
         if intent == "affirm" and confidence >= INTERRUPTION_MIN:
-            send(dispatcher, "booking", "Please describe it in a sentence or two (or say \"skip\").",
+            send(dispatcher, ReplyKind.BOOKING, "Please describe it in a sentence or two (or say \"skip\").",
                  step="booking_problem")
             return {"booking_problem": None}
         try:
@@ -226,9 +227,9 @@ class ActionBookingIntro(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if awaiting_confirmation(tracker):
             # The form finds every answer in place and goes straight to the summary.
-            send(dispatcher, "booking", "Your booking request is ready to send.", step="intro")
+            send(dispatcher, ReplyKind.BOOKING, "Your booking request is ready to send.", step="intro")
             return []
-        send(dispatcher, "booking", "I can pass a consultation request to the clinic's staff, who "
+        send(dispatcher, ReplyKind.BOOKING, "I can pass a consultation request to the clinic's staff, who "
              "will contact you to arrange it. I'll ask a few short questions; say \"stop\" at any "
              "time to cancel.", step="intro")
         return []
@@ -246,7 +247,7 @@ class ActionAskBookingOffice(Action):
         lines = "\n".join(f"- {o.short_name}: {o.address}, {o.phone}" for o in offices)
         buttons = [{"title": o.short_name, "payload": f'/choose_office{{"office": "{o.id}"}}'}
                    for o in offices]
-        send(dispatcher, "booking", f"Which office would you prefer?\n{lines}",
+        send(dispatcher, ReplyKind.BOOKING, f"Which office would you prefer?\n{lines}",
              buttons=[*buttons, CANCEL_BUTTON], step="booking_office")
         return []
 
@@ -270,7 +271,7 @@ def send_summary(dispatcher: CollectingDispatcher, get_slot: Callable[[str], Any
     buttons = [{"title": "Confirm and send", "payload": "/confirm_booking"}]
     buttons += [{"title": f"Change {FIELD_LABELS[k].lower()}",
                  "payload": f'/correct_booking{{"booking_field": "{k}"}}'} for k in fields]
-    send(dispatcher, "booking", f"Please check your request:\n{lines}\n\n{question}",
+    send(dispatcher, ReplyKind.BOOKING, f"Please check your request:\n{lines}\n\n{question}",
          buttons=[*buttons, CANCEL_BUTTON], step="summary", summary=fields)
 
 
@@ -287,7 +288,7 @@ class ActionBookingSummary(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if not tracker.get_slot("booking_consent"):
             # Without consent the clinic may not call back: send nothing.
-            send(dispatcher, "booking",
+            send(dispatcher, ReplyKind.BOOKING,
                  "Understood: without your consent the clinic can't contact you, so I haven't sent "
                  f"anything. You're welcome to call whenever you like: {load_clinic().phones}.",
                  step="booking_consent", status="cancelled")
@@ -306,7 +307,7 @@ class ActionCorrectBooking(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if not booking_open(tracker):
             # A "Change ..." button of a request already sent or cancelled.
-            send(dispatcher, "booking", "There's no booking request open to change. If you'd like "
+            send(dispatcher, ReplyKind.BOOKING, "There's no booking request open to change. If you'd like "
                  "the clinic to contact you, I can start a new one.", buttons=[BOOK_BUTTON],
                  status="none")
             return [SlotSet("booking_field", None)]
@@ -327,10 +328,10 @@ class ActionCancelBooking(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         if not booking_open(tracker):
             # "never mind" or "stop" with nothing open: no booking to talk about.
-            send(dispatcher, "smalltalk", "No problem. If there's anything else you'd like to know "
+            send(dispatcher, ReplyKind.SMALLTALK, "No problem. If there's anything else you'd like to know "
                  "about the SI joint, just ask.")
             return []
-        send(dispatcher, "booking", "OK, I've cancelled the booking request; nothing was sent. "
+        send(dispatcher, ReplyKind.BOOKING, "OK, I've cancelled the booking request; nothing was sent. "
              "Feel free to keep asking questions.", status="cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None),
                 *(SlotSet(slot, None) for slot in FORM_SLOTS)]
@@ -377,7 +378,7 @@ def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
         text = (f"Your request was already sent; its reference is {reference}."
                 if reference else "There's no booking request to send yet. Say \"book a "
                 "consultation\" to start one.")
-        send(dispatcher, "booking", text, booking_reference=reference,
+        send(dispatcher, ReplyKind.BOOKING, text, booking_reference=reference,
              buttons=[] if reference else [BOOK_BUTTON], status="already_sent" if reference else "none")
         return []
     if (tracker.latest_message.get("metadata") or {}).get("booking_limit_reached"):
@@ -385,7 +386,7 @@ def submit_booking(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
         result = bookings.SubmitResult(None, "limited")
     else:
         result = bookings.submit(form)
-    send(dispatcher, "booking", submitted_text(form, result), booking_reference=result.reference,
+    send(dispatcher, ReplyKind.BOOKING, submitted_text(form, result), booking_reference=result.reference,
          status=result.status, staff_notified=result.staff_notified, duplicate=result.duplicate)
     if result.status in ("failed", "invalid", "limited"):
         return []  # keep the answers: the visitor may try again or call

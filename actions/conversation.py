@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import BOOK_BUTTON, disclaimer, faqs, send, topic_button
 from assistant.clinic import load_clinic
+from assistant.reply_kinds import ReplyKind
 
 # The topic buttons offered by the greeting and "what can you do".
 MENU_TOPICS = (
@@ -31,7 +32,7 @@ class ActionGreet(Action):
         text = ("Hello! I answer questions about sacroiliac (SI) joint dysfunction and its "
                 "treatment, from Caring Medical's article, and show the passage and study each "
                 f"answer comes from. {disclaimer()}")
-        send(dispatcher, "smalltalk", text, buttons=menu_buttons(), disclaimer=disclaimer())
+        send(dispatcher, ReplyKind.SMALLTALK, text, buttons=menu_buttons(), disclaimer=disclaimer())
         return []
 
 
@@ -40,7 +41,8 @@ def send_capabilities(dispatcher: CollectingDispatcher, in_form: bool = False) -
             "joint dysfunction: what the SI joint is, symptoms and diagnosis, fusion surgery "
             "and its alternatives, injections, prolotherapy and PRP, the studies behind them, "
             "and how to reach the clinic. Ask in your own words, or pick a topic:")
-    send(dispatcher, "smalltalk", text, buttons=[*menu_buttons(), *([] if in_form else [BOOK_BUTTON])])
+    send(dispatcher, ReplyKind.SMALLTALK, text,
+         buttons=[*menu_buttons(), *([] if in_form else [BOOK_BUTTON])])
 
 
 def send_handoff(dispatcher: CollectingDispatcher, in_form: bool = False) -> None:
@@ -50,7 +52,7 @@ def send_handoff(dispatcher: CollectingDispatcher, in_form: bool = False) -> Non
             f"Fax: {clinic.fax}. Please note {clinic.name} is an {clinic.network_status}. "
             "If you'd like the staff to call you instead, I can pass on a booking request.")
     offices = [{"name": o.name, "address": o.address, "phone": o.phone} for o in clinic.offices]
-    send(dispatcher, "handoff", text, buttons=[] if in_form else [BOOK_BUTTON], offices=offices)
+    send(dispatcher, ReplyKind.HANDOFF, text, buttons=[] if in_form else [BOOK_BUTTON], offices=offices)
 
 
 class ActionCapabilities(Action):

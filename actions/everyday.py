@@ -20,6 +20,7 @@ from actions.conversation import menu_buttons
 from actions.replies import BOOK_BUTTON, send
 from assistant import bookings
 from assistant.clinic import Office, load_clinic
+from assistant.reply_kinds import ReplyKind
 
 YES, NO, OFFICE, BOOK = "affirm", "deny", "choose_office", "book_appointment"
 
@@ -51,7 +52,7 @@ def office_named(tracker: Tracker) -> Office | None:
 def send_office(dispatcher: CollectingDispatcher, office: Office | None) -> None:
     offices = [office] if office else load_clinic().offices
     lines = "\n".join(f"{o.short_name}: {o.address}, phone {o.phone}" for o in offices)
-    send(dispatcher, "handoff", f"{lines}\n\nIf you'd like the staff to contact you, I can pass on "
+    send(dispatcher, ReplyKind.HANDOFF, f"{lines}\n\nIf you'd like the staff to contact you, I can pass on "
          "a booking request.", buttons=[BOOK_BUTTON],
          offices=[{"name": o.name, "address": o.address, "phone": o.phone} for o in offices])
 
@@ -60,7 +61,7 @@ def reply_in_form(dispatcher: CollectingDispatcher, tracker: Tracker, intent: st
     step = tracker.get_slot("requested_slot")
     office = office_named(tracker) if intent == OFFICE else None
     if office:
-        send(dispatcher, "booking", f"Noted: the {office.short_name} office.", step=step)
+        send(dispatcher, ReplyKind.BOOKING, f"Noted: the {office.short_name} office.", step=step)
         return [SlotSet("booking_office", office.id)]
     send_already_booking(dispatcher, step)
     return []
@@ -86,22 +87,22 @@ def reply_at_summary(dispatcher: CollectingDispatcher, tracker: Tracker,
 def reply_after(dispatcher: CollectingDispatcher, last: dict[str, Any], intent: str) -> None:
     """Yes or no to whatever the bot said last."""
     kind = last.get("kind")
-    if kind == "urgent":
+    if kind == ReplyKind.URGENT:
         numbers = last.get("numbers") or [load_clinic().emergency_number]
-        send(dispatcher, "urgent", f"Please don't wait: call {' or '.join(numbers)} now, or go to "
+        send(dispatcher, ReplyKind.URGENT, f"Please don't wait: call {' or '.join(numbers)} now, or go to "
              "the nearest emergency room. I'm here for questions about the SI joint when you're safe.",
              flags=last.get("flags") or [], call=numbers[0], numbers=numbers, repeat=True)
-    elif kind == "clarify" and intent == YES:
-        send(dispatcher, "clarify", "Please choose one of these, or ask in other words:",
+    elif kind == ReplyKind.CLARIFY and intent == YES:
+        send(dispatcher, ReplyKind.CLARIFY, "Please choose one of these, or ask in other words:",
              buttons=last.get("buttons") or menu_buttons(), options=last.get("options") or [])
     elif intent == YES:
-        send(dispatcher, "smalltalk", "Happy to help. Ask me anything about the SI joint in your "
+        send(dispatcher, ReplyKind.SMALLTALK, "Happy to help. Ask me anything about the SI joint in your "
              "own words, or choose a topic:", buttons=[*menu_buttons(), BOOK_BUTTON])
-    elif kind == "clarify":
-        send(dispatcher, "smalltalk", "OK. Please ask in other words, or choose a topic:",
+    elif kind == ReplyKind.CLARIFY:
+        send(dispatcher, ReplyKind.SMALLTALK, "OK. Please ask in other words, or choose a topic:",
              buttons=menu_buttons())
     else:
-        send(dispatcher, "smalltalk", "No problem. If there's anything else about the SI joint "
+        send(dispatcher, ReplyKind.SMALLTALK, "No problem. If there's anything else about the SI joint "
              "you'd like to know, just ask.")
 
 

@@ -1,9 +1,9 @@
 """The reply format: text for people, a ``custom`` object for programs.
 
 Every bot turn sends its text (with buttons where useful) and one message whose
-``custom`` object has a ``kind`` (answer, clarify, fallback, urgent,
-smalltalk, booking, handoff). The web widget, the staff console and
-``make eval`` read that object instead of parsing prose.
+``custom`` object has a ``kind`` (:class:`assistant.reply_kinds.ReplyKind`). The
+web widget, the staff console and ``make eval`` read that object instead of
+parsing prose.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant.clinic import load_clinic
 from assistant.faq import Faq, faq_index
 from assistant.knowledge import get_article
+from assistant.reply_kinds import ReplyKind
 
 BOOK_BUTTON = {"title": "Book a consultation", "payload": "/book_appointment"}
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
@@ -24,11 +25,11 @@ DISCLAIMER = (
 )
 
 
-def send(dispatcher: CollectingDispatcher, kind: str, text: str,
+def send(dispatcher: CollectingDispatcher, kind: ReplyKind, text: str,
          buttons: list[dict[str, str]] | None = None, **custom: Any) -> None:
     """Send one visitor-facing message plus its machine-readable twin."""
     dispatcher.utter_message(text=text, buttons=buttons or [],
-                             json_message={"kind": kind, **custom})
+                             json_message={"kind": ReplyKind(kind).value, **custom})
 
 
 def topic_button(faq: Faq) -> dict[str, str]:

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import send
 from assistant.clinic import load_clinic
+from assistant.reply_kinds import ReplyKind
 from assistant.triage import (
     EMPTY,
     MAX_MESSAGE_CHARS,
@@ -70,7 +71,7 @@ class ActionUrgentCare(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         flags = flags_of(tracker)
         numbers = numbers_for(flags)
-        send(dispatcher, "urgent", urgent_text(flags), flags=[flag.id for flag in flags],
+        send(dispatcher, ReplyKind.URGENT, urgent_text(flags), flags=[flag.id for flag in flags],
              call=numbers[0], numbers=numbers)
         return []
 
@@ -90,5 +91,5 @@ class ActionUnusableInput(Action):
         else:
             text = ("I can only read written questions in English. Please type your question "
                     "about the SI joint in words.")
-        send(dispatcher, "fallback", text, reason=kind or "unreadable")
+        send(dispatcher, ReplyKind.FALLBACK, text, reason=kind or "unreadable")
         return []

@@ -53,6 +53,7 @@ from sanic.request import Request
 from assistant import chat_sessions, limits, rasa_patches, recovery, sessions
 from assistant.clinic import load_clinic
 from assistant.conversations import SYSTEM_SENDERS
+from assistant.reply_kinds import ReplyKind
 from assistant.triage import MODEL_MAX_CHARS
 
 rasa_patches.apply()  # the Rasa server loads this module (credentials.yml)
@@ -93,7 +94,7 @@ class _CountingChannel(OutputChannel):
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.sent += 1
         custom = message.get("custom") or {}
-        if (isinstance(custom, dict) and custom.get("kind") == "booking"
+        if (isinstance(custom, dict) and custom.get("kind") == ReplyKind.BOOKING
                 and custom.get("status") in {"saved", "queued"} and not custom.get("duplicate")):
             self.booking_stored = True
         await self.inner.send_response(recipient_id, message)
@@ -139,7 +140,7 @@ def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handle
         address = limits.client_address.get()
         if not chat_limits().allow(message.sender_id, address):
             await message.output_channel.send_response(message.sender_id, {
-                "text": limits.limit_text(), "custom": {"kind": "limit", "reason": "rate"}})
+                "text": limits.limit_text(), "custom": {"kind": ReplyKind.LIMIT.value, "reason": "rate"}})
             return
         if not isinstance(message.text, str):
             # socket.io can carry binary frames or JSON objects as "message";
@@ -166,7 +167,7 @@ def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handle
             if counting.sent == 0:
                 reply = {
                     "text": unavailable_text(),
-                    "custom": {"kind": "handoff", "reason": "unavailable",
+                    "custom": {"kind": ReplyKind.HANDOFF.value, "reason": "unavailable",
                                "offices": [{"name": o.name, "phone": o.phone}
                                            for o in load_clinic().offices]},
                 }

@@ -18,15 +18,16 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
+from assistant.reply_kinds import ReplyKind
 from assistant.store import AnswerFeedback, tracker_events
 
 # flag -> the reply kinds that raise it
 FLAGS: dict[str, str] = {
-    "fallback": "Fallback / low confidence",
-    "clarify": "Clarifying question",
-    "urgent": "Urgent (red flag)",
-    "booking": "Booking made",
-    "handoff": "Handoff asked",
+    ReplyKind.FALLBACK: "Fallback / low confidence",
+    ReplyKind.CLARIFY: "Clarifying question",
+    ReplyKind.URGENT: "Urgent (red flag)",
+    ReplyKind.BOOKING: "Booking made",
+    ReplyKind.HANDOFF: "Handoff asked",
     "error": "Bot error",
     "unhelpful": "Visitor: answer not helpful",
     "helpful": "Visitor: answer helpful",
@@ -92,7 +93,7 @@ class Conversation:
     def topics(self) -> list[str]:
         seen: list[str] = []
         for turn in self.turns:
-            topic = turn.custom.get("topic") if turn.kind == "answer" else None
+            topic = turn.custom.get("topic") if turn.kind == ReplyKind.ANSWER else None
             if isinstance(topic, str) and topic not in seen:
                 seen.append(topic)
         return seen
@@ -101,10 +102,10 @@ class Conversation:
     def flags(self) -> set[str]:
         flags: set[str] = set()
         for turn in self.turns:
-            if turn.kind in {"fallback", "clarify", "urgent", "handoff"}:
+            if turn.kind in {ReplyKind.FALLBACK, ReplyKind.CLARIFY, ReplyKind.URGENT, ReplyKind.HANDOFF}:
                 flags.add(turn.kind)
-            if turn.kind == "booking" and turn.custom.get("booking_reference"):
-                flags.add("booking")
+            if turn.kind == ReplyKind.BOOKING and turn.custom.get("booking_reference"):
+                flags.add(ReplyKind.BOOKING)
         if self.errors:
             flags.add("error")
         if False in self.ratings.values():
@@ -121,7 +122,7 @@ class Conversation:
         for turn in self.turns:
             if turn.speaker == "visitor":
                 last_visitor = turn
-            elif turn.kind == "fallback" and last_visitor is not None and last_visitor not in result:
+            elif turn.kind == ReplyKind.FALLBACK and last_visitor is not None and last_visitor not in result:
                 result.append(last_visitor)
         return result
 
@@ -178,7 +179,7 @@ def _build(sender_id: str, rows: Iterable[Any], ratings: dict[str, bool] | None 
         turn = _turn(row)
         if turn is not None:
             if turn.speaker == "bot":
-                form_open = turn.kind == "booking" and not turn.custom.get("booking_reference")
+                form_open = turn.kind == ReplyKind.BOOKING and not turn.custom.get("booking_reference")
             else:
                 turn.in_form = form_open
             turns.append(turn)

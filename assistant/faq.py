@@ -1,7 +1,7 @@
 """The FAQ source of truth (``data/faq/*.yml``) and its validation.
 
 Everything Rasa needs about FAQs (training phrasings, response texts, topic
-titles for buttons) is generated from these files by :mod:`assistant.build`,
+titles for buttons) is generated from these files by :mod:`assistant.tools.build`,
 and the action server reads the same files to attach quotes and citations.
 
 File format::

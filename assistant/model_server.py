@@ -9,7 +9,7 @@ the running bot within seconds, with no restart and no dropped conversation
 pull from the same place.
 
 The ETag is the archive's name, which carries its training time and data hash
-(``assistant.retrain``), so it changes exactly when another model is served.
+(:func:`assistant.tools.training.model_name`), so it changes exactly when another model is served.
 """
 
 from __future__ import annotations
@@ -20,16 +20,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from assistant.served import MODELS, served_models
+from assistant.served import MODELS, current_model
 
 MODEL_PATH = "/model"
 log = logging.getLogger(__name__)
-
-
-def current_model(models: Path | None = None) -> Path | None:
-    """The archive ``make run`` serves: the newest in models/ (retired ones excluded)."""
-    found = served_models(models)
-    return found[-1] if found else None
 
 
 def etag(model: Path) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assistant.reply_kinds import ReplyKind
+
 FAQ_INTENT = "faq"
-ANSWER = "answer"
-CLARIFY = "clarify"
-FALLBACK = "fallback"
+ANSWER, CLARIFY, FALLBACK = ReplyKind.ANSWER, ReplyKind.CLARIFY, ReplyKind.FALLBACK
 
 MAX_OPTIONS = 3
 # Share of the blended score that comes from retrieval; the rest is the

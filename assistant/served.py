@@ -9,14 +9,16 @@ that teaches it to the classifiers has finished (docs/retraining.md). The
 action server and ``make eval`` read that list here, so both see the release
 the model server hands out, and a rollback takes the FAQ out again.
 
-Runtime code (the action server) imports this module; the retraining tool
-(:mod:`assistant.retrain`) writes the registry.
+Runtime code (the action server, the model server) imports this module; the
+training tools (:mod:`assistant.tools.training`, :mod:`assistant.tools.retrain`)
+write the registry.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import tarfile
 from functools import lru_cache
 from pathlib import Path
@@ -34,16 +36,30 @@ def served_models(models: Path | None = None) -> list[Path]:
     return sorted((models or MODELS).glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)
 
 
+def current_model(models: Path | None = None) -> Path | None:
+    """The archive the running bot serves: the newest in models/ (retired ones excluded)."""
+    found = served_models(models)
+    return found[-1] if found else None
+
+
 def load_registry(models: Path | None = None) -> dict[str, Any]:
     path = (models or MODELS) / REGISTRY_NAME
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def save_registry(registry: dict[str, Any], models: Path | None = None) -> None:
+    """Written whole (temporary file, then rename): the action server reads it while it runs."""
+    path = (models or MODELS) / REGISTRY_NAME
+    staged = path.with_suffix(".json.tmp")
+    staged.write_text(json.dumps(registry, indent=2, sort_keys=True))
+    os.replace(staged, path)
+
+
 def _fingerprint(models: Path) -> tuple[Any, ...]:
     registry = models / REGISTRY_NAME
-    newest = served_models(models)[-1:]
+    newest = current_model(models)
     stamp = registry.stat().st_mtime_ns if registry.exists() else None
-    return (str(models), stamp, *(p.name for p in newest))
+    return (str(models), stamp, *([newest.name] if newest else []))
 
 
 @lru_cache(maxsize=4)

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from assistant.conversations import FLAGS, SYSTEM_SENDERS, Conversation, load_many
+from assistant.reply_kinds import ReplyKind
 from assistant.store import (
     AnswerFeedback,
     ConversationFact,
@@ -74,8 +75,8 @@ def _summary(conversation: Conversation) -> dict[str, Any]:
         "started_at": _stamp(conversation.started_at),
         "last_at": _stamp(conversation.last_at),
         "visitor_messages": len(visitor),
-        "answers": sum(1 for t in conversation.turns if t.kind == "answer"),
-        "fallbacks": sum(1 for t in conversation.turns if t.kind == "fallback"),
+        "answers": sum(1 for t in conversation.turns if t.kind == ReplyKind.ANSWER),
+        "fallbacks": sum(1 for t in conversation.turns if t.kind == ReplyKind.FALLBACK),
         "first_question": conversation.first_question[:2000],
         "topics": f" {' '.join(conversation.topics)} ",
         "flags": f" {' '.join(sorted(tracker_flags))} ",
@@ -86,7 +87,7 @@ def _summary(conversation: Conversation) -> dict[str, Any]:
 def _facts(conversation: Conversation, started_at: float) -> list[dict[str, Any]]:
     rows = [{"conversation_id": conversation.id, "started_at": started_at, "kind": "topic",
              "value": str(t.custom.get("topic"))[:255]}
-            for t in conversation.turns if t.kind == "answer"]
+            for t in conversation.turns if t.kind == ReplyKind.ANSWER]
     rows += [{"conversation_id": conversation.id, "started_at": started_at, "kind": "unanswered",
               "value": " ".join(t.text.casefold().split())[:200]}
              for t in conversation.unanswered]

@@ -172,7 +172,7 @@ def our_bot() -> Iterator[tuple[str, dict[str, int]]]:
 @contextlib.contextmanager
 def scaled_bot(replicas: int) -> Iterator[tuple[str, dict[str, int]]]:
     """The `make run-scaled` profile on free ports: PostgreSQL, Redis, HAProxy, N replicas."""
-    from assistant.scaled import Ports, Profile, started
+    from assistant.tools.scaled import Ports, Profile, started
 
     workdir = Path(tempfile.mkdtemp(prefix="si-bench-scaled-"))
     workdir.chmod(0o755)  # PostgreSQL runs as its own user when we are root

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from assistant import domain_model
-from assistant.evaluate_clinc import CLINC_TEST
 from assistant.faq import normalise_phrase
+from assistant.tools.evaluate_clinc import CLINC_TEST
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.evaluate import SEALED_QUESTIONS, VISITORS_DEV, load_writer_sets
 from assistant.faq import faq_index
+from assistant.tools.evaluate import SEALED_QUESTIONS, VISITORS_DEV, load_writer_sets
 
 
 def raw(directory: Path) -> list[dict]:

@@ -1,9 +1,9 @@
-"""How `make eval-clinc` counts a reply (assistant/evaluate_clinc.py)."""
+"""How `make eval-clinc` counts a reply (assistant/tools/evaluate_clinc.py)."""
 
 from __future__ import annotations
 
-from assistant.evaluate_clinc import load_labelled, outcome
 from assistant.faq import load_faqs
+from assistant.tools.evaluate_clinc import load_labelled, outcome
 
 
 def faq_parse(topic: str, text: str) -> dict:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.build import render
 from assistant.faq import MIN_PHRASINGS, FaqError, load_faqs
 from assistant.knowledge import KNOWLEDGE_DIR, get_article, parse_references
+from assistant.tools.build import render
 
 REQUIRED_TOPICS = {
     "si_joint_what", "fusion_only_option", "pain_after_successful_fusion", "si_pain_after_l5s1_fusion",

@@ -183,8 +183,8 @@ def test_console_times_are_the_clinics_with_utc_on_hover(app, db_url, monkeypatc
 
 
 def test_import_labels_lists_unhelpful_answers_nobody_has_labelled(app, db_url, monkeypatch, capsys) -> None:
-    from assistant.import_labels import main as import_labels
     from assistant.store import LabelledExample
+    from assistant.tools.import_labels import main as import_labels
 
     unlabelled, token = chat_sessions.issue()
     labelled, other_token = chat_sessions.issue()

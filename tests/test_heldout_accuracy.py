@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.evaluate import BARS, check_heldout_is_unseen, evaluate, latest_model, load_heldout, summarise
+from assistant.tools.evaluate import (
+    BARS,
+    check_heldout_is_unseen,
+    evaluate,
+    latest_model,
+    load_heldout,
+    summarise,
+)
 
 
 @pytest.fixture(scope="module")

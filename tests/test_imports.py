@@ -1,7 +1,10 @@
 """No two modules of the project import each other, directly or around a loop.
 
 A cycle makes the import order matter (a name is missing while its module is
-half-imported) and ties modules that should change separately. The graph
+half-imported) and ties modules that should change separately. And what the
+running processes load (``assistant``, ``actions``, ``webapp``) never imports the
+developers' tools in ``assistant.tools``: they pull in evaluation sets and
+training code the bot has no use for. The graph
 counts every import, also those inside functions, and a submodule import
 counts as importing its package too (Python runs the package's
 ``__init__`` first).
@@ -88,3 +91,16 @@ def test_no_import_cycles() -> None:
     graph = import_graph()
     assert len(graph) > 50 and "assistant.store" in graph["assistant.bookings"]
     assert cycles(graph) == []
+
+
+TOOLS = "assistant.tools"
+
+
+def test_the_runtime_does_not_import_the_tools() -> None:
+    graph = import_graph()
+    runtime = {name for name in graph if name != TOOLS and not name.startswith(TOOLS + ".")}
+    assert {"assistant.channels", "actions.answers", "webapp.site"} <= runtime
+    assert "assistant.tools.retrain" in graph and "assistant.served" in graph["assistant.tools.retrain"]
+    offending = {name: sorted(t for t in graph[name] if t == TOOLS or t.startswith(TOOLS + "."))
+                 for name in runtime}
+    assert {name: targets for name, targets in offending.items() if targets} == {}

@@ -105,7 +105,7 @@ def test_the_faqs_a_model_knows_come_from_its_domain(tmp_path):
 
 
 def test_the_newest_release_decides_which_faqs_come_from_the_index_and_a_rollback_removes_them(tmp_path):
-    from assistant import retrain
+    from assistant.tools import training
 
     models = tmp_path / "models"
     models.mkdir()
@@ -114,8 +114,8 @@ def test_the_newest_release_decides_which_faqs_come_from_the_index_and_a_rollbac
     index = archive(models / "20260102-000000-bbbbbbbbbbbb-index.tar.gz", ["prp_what"])
     (models / "registry.json").write_text(json.dumps({index.name: {"index_faqs": ["demo_parking"]}}))
     assert served.index_faqs(models) == NEW
-    assert not retrain.trained_on(index, "bbbbbbbbbbbb")  # `make retrain` still trains it
-    assert retrain.trained_on(trained, "aaaaaaaaaaaa")
+    assert not training.trained_on(index, "bbbbbbbbbbbb")  # `make retrain` still trains it
+    assert training.trained_on(trained, "aaaaaaaaaaaa")
 
     index.rename(tmp_path / index.name)  # what `make rollback` does (to models/retired/)
     assert served.index_faqs(models) == frozenset()

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from assistant.evaluate_safety import (
+from assistant.tools.evaluate_safety import (
     DEV,
     FALSE_ALARM_BAR,
     RedFlagCase,

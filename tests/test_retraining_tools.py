@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from assistant.faq import FAQ_DIR, FaqError, load_faqs
-from assistant.import_labels import import_labels
 from assistant.paths import PROJECT_ROOT
-from assistant.scaffold import scaffold
 from assistant.store import NEW_FAQ_NEEDED, LabelledExample, session
+from assistant.tools.import_labels import import_labels
+from assistant.tools.scaffold import scaffold
 
 
 @pytest.fixture()
@@ -75,7 +75,7 @@ def test_labels_become_phrasings_once_without_duplicates(db_url: str, faq_dir: P
 
 
 def test_data_hash_follows_the_training_inputs(tmp_path: Path) -> None:
-    from assistant.retrain import TRAINING_INPUTS, data_hash
+    from assistant.tools.training import TRAINING_INPUTS, data_hash
 
     root = tmp_path / "project"
     for name in TRAINING_INPUTS:
@@ -96,7 +96,7 @@ def test_rollback_retires_the_newest_model(tmp_path: Path, monkeypatch) -> None:
     import os
     import time
 
-    from assistant import retrain
+    from assistant.tools import retrain
 
     models = tmp_path / "models"
     models.mkdir()
@@ -113,7 +113,7 @@ def test_rollback_retires_the_newest_model(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_missed_bars_name_the_group_and_the_bar() -> None:
-    from assistant.retrain import missed_bars
+    from assistant.tools.retrain import missed_bars
 
     summary = {"scores": {"in_scope": 0.90, "out_of_scope": 0.95, "red_flags": 1.0}}
     assert missed_bars(summary) == ["in_scope 90.0% is below the bar of 95%"]

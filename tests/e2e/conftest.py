@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from assistant.paths import PROJECT_ROOT
+from assistant.served import current_model
 from assistant.store import migrate
 
 BIN = Path(sys.executable).parent
@@ -34,10 +35,10 @@ def free_port() -> int:
 
 
 def latest_model(root: Path = PROJECT_ROOT) -> str:
-    models = sorted((root / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)
-    if not models:
+    model = current_model(root / "models")
+    if model is None:
         pytest.fail("no trained model in models/: `make test` trains one first")
-    return str(models[-1])
+    return str(model)
 
 
 class Bot:

@@ -1,6 +1,6 @@
 """The scaled-out profile (`make run-scaled`): two Rasa replicas behind HAProxy,
 PostgreSQL, Redis, two action servers; everything real, started by
-``assistant.scaled`` on free ports in a temporary folder.
+``assistant.tools.scaled`` on free ports in a temporary folder.
 
 ``SCALED_LOCK_STORE=redis`` runs the same tests with Rasa's own
 ``RedisLockStore`` instead of :mod:`assistant.lock_store` (to see the
@@ -28,7 +28,7 @@ import socketio
 from sqlalchemy import create_engine, text
 
 from assistant.paths import PROJECT_ROOT
-from assistant.scaled import Ports, Profile, started
+from assistant.tools.scaled import Ports, Profile, started
 from tests.e2e.conftest import free_port
 
 PASSWORD = "correct horse battery staple"

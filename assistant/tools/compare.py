@@ -12,21 +12,18 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from assistant.evaluate import evaluate, load_heldout, summarise
 from assistant.paths import PROJECT_ROOT
+from assistant.tools import training
+from assistant.tools.evaluate import evaluate, load_heldout, summarise
 
-CONFIG = PROJECT_ROOT / "config.yml"
-NLU_DATA = ["data/nlu", "data/generated"]
+CONFIG = PROJECT_ROOT / training.CONFIG
 
 SPACY = [{"name": "SpacyNLP", "model": "var/spacy/en_core_web_md"}, {"name": "SpacyTokenizer"}]
 WORDS = {"name": "CountVectorsFeaturizer"}
@@ -60,19 +57,8 @@ def variant_config(head: list[dict[str, Any]],
 def train_nlu(config: dict[str, Any], out: Path) -> tuple[Path, float]:
     config_path = out / "config.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    # `rasa train nlu --nlu` takes one path: gather the NLU files in one folder.
-    nlu_dir = out / "nlu-data"
-    nlu_dir.mkdir()
-    for folder in NLU_DATA:
-        for path in (PROJECT_ROOT / folder).glob("*.yml"):
-            shutil.copy(path, nlu_dir / f"{Path(folder).name}-{path.name}")
-    start = time.monotonic()
-    subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", str(config_path),
-         "--nlu", str(nlu_dir), "--out", str(out), "--fixed-model-name", "nlu"],
-        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    return out / "nlu.tar.gz", time.monotonic() - start
+    return training.train(out, "nlu", out / "train.log", config=config_path,
+                          nlu=training.nlu_folder(out / "nlu-data"))
 
 
 def main(argv: list[str] | None = None) -> int:

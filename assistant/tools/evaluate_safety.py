@@ -1,4 +1,4 @@
-"""Red-flag evaluation: ``make eval-safety`` (or ``python -m assistant.evaluate_safety``).
+"""Red-flag evaluation: ``make eval-safety`` (or ``python -m assistant.tools.evaluate_safety``).
 
 Runs :func:`assistant.triage.triage`, the function the NLU pipeline runs on
 every message, over two kinds of sets and reports them separately:

@@ -1,4 +1,4 @@
-"""Held-out evaluation: ``make eval`` (or ``python -m assistant.evaluate``).
+"""Held-out evaluation: ``make eval`` (or ``python -m assistant.tools.evaluate``).
 
 Parses every question of ``tests/eval/heldout.yml`` (the development set) with a
 trained model and applies the same decision the action server makes
@@ -33,7 +33,7 @@ from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
 from assistant.paths import PROJECT_ROOT
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
-from assistant.served import index_faqs, served_models
+from assistant.served import current_model, index_faqs
 
 HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
 # Development set 2: written like the sealed set by independent writers, but
@@ -304,10 +304,9 @@ def check_heldout_is_unseen(heldout: dict[str, Any]) -> list[str]:
 
 
 def latest_model() -> str:
-    from rasa.model import get_latest_model
-
-    model = get_latest_model(str(PROJECT_ROOT / "models"))
-    if not model:
+    """The served model (the one the running bot answers with)."""
+    model = current_model()
+    if model is None:
         sys.exit("No trained model in models/: run `make train` first.")
     return str(model)
 
@@ -325,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     model = args.model or latest_model()
     # The served release may answer FAQs its model does not know yet (assistant.served).
-    newest = served_models()[-1:]
-    index = index_faqs() if newest and Path(model).resolve() == newest[0].resolve() else frozenset()
+    newest = current_model()
+    index = index_faqs() if newest and Path(model).resolve() == newest.resolve() else frozenset()
     if index:
         print(f"FAQs answered from the retrieval index alone in this release: {', '.join(sorted(index))}")
     items = parse_heldout(model, heldout)

@@ -11,13 +11,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluate import BARS, Outcome
+from assistant.reply_kinds import ReplyKind
+from assistant.tools.evaluate import BARS, Outcome
 
 
 def precision_recall(outcomes: list[Outcome]) -> dict[str, tuple[float | None, float, int]]:
     """topic -> (precision or None if never answered, recall, number of questions)."""
     expected = Counter(o.expected for o in outcomes if o.group == "in_scope")
-    answered = Counter(o.topic for o in outcomes if o.kind == "answer" and o.topic)
+    answered = Counter(o.topic for o in outcomes if o.kind == ReplyKind.ANSWER and o.topic)
     hits = Counter(o.expected for o in outcomes if o.group == "in_scope" and o.correct)
     return {topic: (hits[topic] / answered[topic] if answered[topic] else None, hits[topic] / n, n)
             for topic, n in sorted(expected.items()) if topic}
@@ -27,7 +28,7 @@ def confusions(outcomes: list[Outcome]) -> Counter[tuple[str, str]]:
     wrong = Counter()
     for o in outcomes:
         if not o.correct:
-            got = o.topic if o.kind == "answer" else o.kind
+            got = o.topic if o.kind == ReplyKind.ANSWER else o.kind
             wrong[(o.expected or o.group, got or "-")] += 1
     return wrong
 

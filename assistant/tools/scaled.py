@@ -131,7 +131,7 @@ def haproxy_config(profile: Profile) -> str:
     actions = "\n".join(
         f"  server actions{i + 1} 127.0.0.1:{port} check inter 2s"
         for i, port in enumerate(profile.ports.action_servers))
-    return f"""# Written by assistant/scaled.py; edits are overwritten.
+    return f"""# Written by assistant/tools/scaled.py; edits are overwritten.
 global
   maxconn 4096
 defaults

@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 
 from assistant.faq import load_faqs
-from assistant.import_labels import append_phrasings
 from assistant.paths import PROJECT_ROOT
+from assistant.served import current_model
+from assistant.tools.import_labels import append_phrasings
 
 COPIED = ["actions", "assistant", "data", "migrations", "scripts", "tests/eval", "Makefile", "alembic.ini",
           "config.yml", "domain.yml", "endpoints.yml", "credentials.yml", "requirements.lock",
@@ -39,30 +40,8 @@ LINKED = [".venv", ".rasa", "node_modules"]
 NEW_PHRASINGS = ["is prp made from my own blood", "prp injection what is it exactly",
                  "platelet rich plasma explained simply"]
 NOTICE = PROJECT_ROOT / "tests" / "fixtures" / "knowledge" / "retraining-test-notice.txt"
-PARKING_PHRASINGS = [
-    "where do I park", "where can I park at the demonstration office", "is there parking",
-    "parking garage location", "is parking free", "how much does parking cost",
-    "which garage should I use when I visit", "blue garage", "can I park behind the building",
-    "where should I leave my car", "is there a car park near the office", "do you have free parking",
-    "parking information please", "how many hours of free parking",
-]
-# A new FAQ citing the test notice (tests/fixtures/knowledge), used here and by tests/e2e/test_retrain.py.
-NEW_FAQ = """\
-faqs:
-  - id: demo_parking
-    title: Parking at the demonstration office
-    answer: >-
-      The notice says parking is in the blue garage behind the building, and the first two hours
-      are free.
-    sources:
-      - quote: >-
-          Parking for the demonstration office is in the blue garage behind the building, and the
-          first two hours are free.
-        ref: 1
-        article: retraining-test-notice
-    book: false
-    phrasings:
-""" + "".join(f'      - "{p}"\n' for p in PARKING_PHRASINGS)
+# A new FAQ citing that notice (used here and by tests/e2e/test_retrain.py).
+NEW_FAQ = PROJECT_ROOT / "tests" / "fixtures" / "faq" / "visiting.yml"
 
 
 def copy_project(target: Path, link_node_modules: bool = False) -> Path:
@@ -82,9 +61,9 @@ def copy_project(target: Path, link_node_modules: bool = False) -> Path:
     (target / "var").mkdir()
     (target / "var" / "spacy").symlink_to(PROJECT_ROOT / "var" / "spacy")
     (target / "models").mkdir()
-    newest = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_ctime)[-1:]
-    for model in newest:
-        shutil.copy2(model, target / "models" / model.name)
+    served = current_model()
+    if served is not None:
+        shutil.copy2(served, target / "models" / served.name)
     return target
 
 
@@ -94,8 +73,8 @@ LIVE_LINE = "live from the retrieval index after"
 def retrain(root: Path) -> str:
     """Run the retrain steps; the output gains a line with the wall-clock second the FAQ went live."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    steps = [[sys.executable, "-m", "assistant.validate"], [sys.executable, "-m", "assistant.build"],
-             [sys.executable, "-m", "assistant.retrain"]]
+    steps = [[sys.executable, "-m", "assistant.tools.build"], [sys.executable, "-m", "assistant.tools.validate"],
+             [sys.executable, "-m", "assistant.tools.retrain"]]
     started = time.monotonic()
     output = ""
     live_at = None
@@ -134,7 +113,7 @@ def main() -> int:
 
         root = copy_project(Path(tmp) / "new-faq", link_node_modules=True)
         shutil.copy(NOTICE, root / "data" / "knowledge" / NOTICE.name)
-        (root / "data" / "faq" / "visiting.yml").write_text(NEW_FAQ)
+        shutil.copy(NEW_FAQ, root / "data" / "faq" / NEW_FAQ.name)
         print(summary("1 new FAQ", retrain(root)), flush=True)
     return 0
 

@@ -21,47 +21,20 @@ change from the model server within ``wait_time_between_pulls`` (endpoints.yml).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from assistant.paths import PROJECT_ROOT
-from assistant.served import MODELS, REGISTRY_NAME, load_registry, model_faq_ids, served_models
+from assistant.paths import PROJECT_ROOT, VAR_DIR
+from assistant.served import MODELS, load_registry, model_faq_ids, save_registry, served_models
+from assistant.tools import training
 
 RETIRED = MODELS / "retired"
-CANDIDATES = PROJECT_ROOT / "var" / "candidates"
+CANDIDATES = VAR_DIR / "candidates"
 REPORTS = PROJECT_ROOT / "reports"
-REGISTRY = MODELS / REGISTRY_NAME
-# Everything a model depends on; a change to any of these makes a new model.
-TRAINING_INPUTS = ("data/faq", "data/knowledge", "data/nlu", "data/rules", "data/safety",
-                   "data/clinic.yml", "domain.yml", "config.yml", "assistant/nlu_components.py")
-
-
-def data_hash(root: Path = PROJECT_ROOT) -> str:
-    digest = hashlib.sha256()
-    for name in TRAINING_INPUTS:
-        path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            digest.update(str(file.relative_to(root)).encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def save_registry(registry: dict[str, Any]) -> None:
-    """Written whole (temporary file, then rename): the action server reads it while it runs."""
-    staged = REGISTRY.with_suffix(".json.tmp")
-    staged.write_text(json.dumps(registry, indent=2, sort_keys=True))
-    os.replace(staged, REGISTRY)
-
-
 FINETUNE_EPOCH_FRACTION = 0.3
 
 
@@ -73,40 +46,37 @@ def train_candidate(name: str, finetune: Path | None = None) -> tuple[Path, floa
     or removed, e.g. after `make import-labels`; otherwise Rasa refuses at once
     and a full training follows.
     """
-    CANDIDATES.mkdir(parents=True, exist_ok=True)
-    log = PROJECT_ROOT / "var" / "retrain.log"
-    command = [str(Path(sys.executable).parent / "rasa"), "train", "--domain", "domain.yml",
-               "--config", "config.yml", "--data", "data/nlu", "data/rules", "data/generated",
-               "--out", str(CANDIDATES), "--fixed-model-name", name]
-    attempts = [("fine-tuned", [*command, "--finetune", str(finetune),
-                                "--epoch-fraction", str(FINETUNE_EPOCH_FRACTION)])] if finetune else []
-    attempts.append(("full training", command))
-    for how, arguments in attempts:
-        started = time.monotonic()
-        with log.open("w") as handle:
-            result = subprocess.run(arguments, cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                                    check=False)
-        if result.returncode == 0:
-            return CANDIDATES / f"{name}.tar.gz", time.monotonic() - started, how
-        if how == "fine-tuned" and "Cannot finetune" in log.read_text():
+    log = VAR_DIR / "retrain.log"
+    if finetune is not None:
+        try:
+            model, seconds = training.train(CANDIDATES, name, log, finetune=finetune,
+                                            epoch_fraction=FINETUNE_EPOCH_FRACTION)
+            return model, seconds, "fine-tuned"
+        except training.TrainingFailed:
+            if "Cannot finetune" not in log.read_text():
+                print(log.read_text()[-3000:])
+                raise SystemExit(f"training failed (full log: {log})") from None
             print("fine-tuning is not possible (an FAQ was added or removed, or the config changed): "
                   "training from scratch", flush=True)
-            continue
+    try:
+        model, seconds = training.train(CANDIDATES, name, log)
+    except training.TrainingFailed:
         print(log.read_text()[-3000:])
-        raise SystemExit(f"training failed (full log: {log})")
-    raise SystemExit("training failed")
+        raise SystemExit(f"training failed (full log: {log})") from None
+    return model, seconds, "full training"
+
+
+def registry_entry(data: str, summary: dict[str, Any], **details: Any) -> dict[str, Any]:
+    """What models/registry.json keeps about a served model: its data, how it came about, its scores."""
+    return {"data_hash": data, **details,
+            "summary": {key: summary[key] for key in ("scores", "per_topic", "bars_met")}}
 
 
 def missed_bars(summary: dict[str, Any]) -> list[str]:
-    from assistant.evaluate import BARS
+    from assistant.tools.evaluate import BARS
 
     return [f"{group} {summary['scores'].get(group, 0.0):.1%} is below the bar of {bar:.0%}"
             for group, bar in BARS.items() if summary["scores"].get(group, 0.0) < bar]
-
-
-def trained_on(model: Path, data: str) -> bool:
-    """Whether ``model`` was trained on the data with this hash (an index release was not)."""
-    return model.name.endswith(f"-{data}.tar.gz")
 
 
 def index_release(base: Path, new_faqs: frozenset[str], data: str) -> Path | None:
@@ -118,7 +88,7 @@ def index_release(base: Path, new_faqs: frozenset[str], data: str) -> Path | Non
     with the FAQs listed in the registry. It passes the same gate as a trained
     model, evaluated exactly as the action server will answer.
     """
-    from assistant.evaluate import evaluate, summarise
+    from assistant.tools.evaluate import evaluate, summarise
 
     started = time.monotonic()
     print(f"new FAQ(s) {', '.join(sorted(new_faqs))}: evaluating the served model with them answered "
@@ -136,9 +106,8 @@ def index_release(base: Path, new_faqs: frozenset[str], data: str) -> Path | Non
     target = MODELS / staged.name
     shutil.move(str(staged), target)  # whole, so the model server never hands out half a file
     registry = load_registry(MODELS)
-    registry[target.name] = {"data_hash": data, "trained_at": stamp, "training": "none (retrieval index)",
-                             "base_model": base.name, "index_faqs": sorted(new_faqs),
-                             "summary": {k: summary[k] for k in ("scores", "per_topic", "bars_met")}}
+    registry[target.name] = registry_entry(data, summary, trained_at=stamp, training="none (retrieval index)",
+                                           base_model=base.name, index_faqs=sorted(new_faqs))
     save_registry(registry)
     print(f"live from the retrieval index after {time.monotonic() - started:.0f} s ({scores}): "
           f"{target.name} (a running bot serves it within about 10 s)", flush=True)
@@ -147,13 +116,13 @@ def index_release(base: Path, new_faqs: frozenset[str], data: str) -> Path | Non
 
 def retrain(force: bool = False, full: bool = False) -> int:
     # Rasa and TensorFlow load only here: --hash and --status stay quick.
-    from assistant.evaluate import check_heldout_is_unseen, evaluate, load_heldout, summarise
     from assistant.faq import load_faqs
-    from assistant.report import write_report
+    from assistant.tools.evaluate import check_heldout_is_unseen, evaluate, load_heldout, summarise
+    from assistant.tools.report import write_report
 
-    current = data_hash()
+    current = training.data_hash()
     served = served_models(MODELS)
-    if served and trained_on(served[-1], current) and not force:
+    if served and training.trained_on(served[-1], current) and not force:
         print(f"the served model {served[-1].name} was trained on this data; nothing to do")
         return 0
     leaked = check_heldout_is_unseen(load_heldout())
@@ -163,7 +132,7 @@ def retrain(force: bool = False, full: bool = False) -> int:
     faq_ids = [faq.id for faq in load_faqs()]
     new_faqs = frozenset(faq_ids) - model_faq_ids(served[-1]) if served else frozenset()
     interim = index_release(served[-1], new_faqs, current) if new_faqs and not full else None
-    name = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{current}"
+    name = training.model_name(current)
     if new_faqs:
         print("a new FAQ is a new label for the classifiers: training from scratch", flush=True)
     print(f"training candidate {name} ...", flush=True)
@@ -190,9 +159,8 @@ def retrain(force: bool = False, full: bool = False) -> int:
         shutil.move(str(interim), RETIRED / interim.name)
     target = MODELS / candidate.name
     shutil.move(str(candidate), target)
-    registry[target.name] = {"data_hash": current, "trained_at": name[:15],
-                             "training_seconds": round(seconds), "training": how,
-                             "summary": {k: summary[k] for k in ("scores", "per_topic", "bars_met")}}
+    registry[target.name] = registry_entry(current, summary, trained_at=name[:15],
+                                           training_seconds=round(seconds), training=how)
     save_registry(registry)
     print(f"\npromoted: {target.relative_to(PROJECT_ROOT)} is now the served model "
           "(a running bot loads it within about 10 s)")
@@ -208,7 +176,7 @@ def rollback() -> int:
     newest = served[-1]
     shutil.move(str(newest), RETIRED / newest.name)
     print(f"retired {newest.name}; now served: {served[-2].name} (a running bot loads it within about 10 s)")
-    if not trained_on(served[-2], data_hash()):
+    if not training.trained_on(served[-2], training.data_hash()):
         print("note: the data has changed since that model was trained; `make retrain` would train it again")
     return 0
 
@@ -220,7 +188,7 @@ def status() -> int:
         print("no model in models/ yet")
         return 1
     print(f"serving {served[-1].name}")
-    if not trained_on(served[-1], data_hash()):
+    if not training.trained_on(served[-1], training.data_hash()):
         print("the FAQ data or config changed since this model was trained: run `make retrain` "
               "to train, evaluate and (if the bars hold) serve a new one")
     return 0
@@ -232,13 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--rollback", action="store_true", help="serve the previous model again")
     action.add_argument("--status", action="store_true", help="which model is served, is it current")
-    action.add_argument("--hash", action="store_true", help="print the training data hash")
     parser.add_argument("--force", action="store_true", help="train even if the data has not changed")
     parser.add_argument("--full", action="store_true", help="train from scratch, never fine-tune")
     args = parser.parse_args(argv)
-    if args.hash:
-        print(data_hash())
-        return 0
     if args.status:
         return status()
     return rollback() if args.rollback else retrain(args.force, args.full)
