@@ -116,13 +116,7 @@ def interruption(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) 
 
 def exact_office(text: str) -> Office | None:
     """An office named on its own ("Oak Park", "fort myers, fl"), not inside a name like "Jo Myers"."""
-    value = " ".join(text.lower().replace(",", " ").split())
-    for office in load_clinic().offices:
-        names = {office.short_name.lower().replace(",", " "), office.short_name.lower().split(",")[0],
-                 office.id.replace("_", " ")}
-        if value in {" ".join(n.split()) for n in names}:
-            return office
-    return None
+    return load_clinic().office_named(text, exact=True)
 
 
 def send_already_booking(dispatcher: CollectingDispatcher, step: str | None) -> None:
@@ -140,7 +134,7 @@ def answer_if_faq(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
 
 
 def _office_name(office_id: str | None) -> str:
-    office = next((o for o in load_clinic().offices if o.id == office_id), None)
+    office = load_clinic().office(office_id)
     return f"{office.short_name} ({office.address}, {office.phone})" if office else "-"
 
 
@@ -403,7 +397,8 @@ def submitted_text(form: bookings.BookingForm, result: bookings.SubmitResult) ->
     if result.status in ("failed", "invalid"):
         return ("I'm sorry: a technical problem stopped me from saving your request, so it has "
                 f"NOT been sent. Please call the clinic instead: {clinic.phones}.")
-    office = next(o for o in clinic.offices if o.id == form.office)
+    office = clinic.office(form.office)
+    assert office is not None, "the form only accepts offices from data/clinic.yml"
     if result.status == "queued":
         return (f"Thank you. Our system is having a problem, so your request (reference "
                 f"{result.reference}) is kept safely and will reach the staff as soon as it is "

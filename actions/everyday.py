@@ -40,9 +40,8 @@ def last_bot_message(tracker: Tracker) -> dict[str, Any]:
 def office_named(tracker: Tracker) -> Office | None:
     """The office a button (entity) or typed name ("Fort Myers", "Chicago") points to."""
     chosen = next(tracker.get_latest_entity_values("office"), None)
-    offices = load_clinic().offices
     if chosen:
-        return next((o for o in offices if o.id == chosen), None)
+        return load_clinic().office(chosen)
     try:
         return bookings.match_office(tracker.latest_message.get("text") or "")
     except bookings.Invalid:

@@ -102,19 +102,13 @@ def clean_contact(text: str) -> Contact:
 
 
 def match_office(text: str) -> Office:
-    value = " ".join((text or "").lower().replace(",", " ").split())
-    for office in load_clinic().offices:
-        words = {office.id, office.id.replace("_", " "), office.short_name.lower(),
-                 office.short_name.lower().split(",")[0]}
-        if value in words or any(w in value for w in words if len(w) > 4):
-            return office
-    keywords = {"chicago": "oak_park", "illinois": "oak_park", "il": "oak_park",
-                "florida": "fort_myers", "fl": "fort_myers", "myers": "fort_myers"}
-    for word in value.split():
-        if word in keywords:
-            return next(o for o in load_clinic().offices if o.id == keywords[word])
-    names = " or ".join(o.short_name for o in load_clinic().offices)
-    raise Invalid(f"Please choose one of our offices: {names}.")
+    """The office the visitor typed (names and aliases in data/clinic.yml); Invalid if unclear."""
+    clinic = load_clinic()
+    office = clinic.office_named(text or "")
+    if office is None:
+        names = " or ".join(o.short_name for o in clinic.offices)
+        raise Invalid(f"Please choose one of our offices: {names}.")
+    return office
 
 
 def clean_free_text(text: str, what: str, optional: bool = False) -> str | None:
@@ -294,7 +288,8 @@ class SmtpSettings:
 def staff_email(row: BookingRequest, settings: SmtpSettings) -> EmailMessage:
     # The problem description is health information: it stays in the
     # database (staff console) and is not copied into e-mail.
-    office = next((o.short_name for o in load_clinic().offices if o.id == row.office), row.office)
+    known = load_clinic().office(row.office)
+    office = known.short_name if known else row.office
     message = EmailMessage()
     message["Subject"] = f"New booking request {row.reference} ({office})"
     message["From"], message["To"] = settings.sender, settings.recipient

@@ -17,6 +17,11 @@ from assistant.paths import PROJECT_ROOT
 CLINIC_FILE = PROJECT_ROOT / "data" / "clinic.yml"
 
 
+def fold(text: str) -> str:
+    """Lower case, commas and underscores as spaces, single spaces: how office names are compared."""
+    return " ".join(text.lower().replace(",", " ").replace("_", " ").split())
+
+
 @dataclass(frozen=True)
 class Office:
     id: str
@@ -24,6 +29,19 @@ class Office:
     short_name: str
     address: str
     phone: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> set[str]:
+        """Its own names, folded: "oak park", "oak park il" (aliases such as "chicago" not included)."""
+        return {fold(self.id), fold(self.short_name), fold(self.short_name.split(",")[0])}
+
+    def named_in(self, text: str, exact: bool = False) -> bool:
+        """Whether ``text`` names this office; ``exact``: nothing but one of its own names."""
+        value = fold(text)
+        if exact:
+            return value in self.names
+        return any(f" {name} " in f" {value} " for name in {*self.names, *self.aliases})
 
 
 @dataclass(frozen=True)
@@ -36,8 +54,12 @@ class Clinic:
     fax: str
     time_zone: str = "UTC"
 
-    def office(self, office_id: str) -> Office | None:
+    def office(self, office_id: str | None) -> Office | None:
         return next((o for o in self.offices if o.id == office_id), None)
+
+    def office_named(self, text: str, exact: bool = False) -> Office | None:
+        """The first office ``text`` names ("Fort Myers", "the Chicago one"), see Office.named_in."""
+        return next((o for o in self.offices if o.named_in(text, exact)), None)
 
     @property
     def phones(self) -> str:
@@ -58,7 +80,8 @@ class Clinic:
 @lru_cache(maxsize=1)
 def load_clinic(path: Path = CLINIC_FILE) -> Clinic:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    offices = tuple(Office(**office) for office in data["offices"])
+    offices = tuple(Office(**{**office, "aliases": tuple(fold(str(a)) for a in office.get("aliases") or ())})
+                    for office in data["offices"])
     return Clinic(
         name=data["name"],
         network_status=data["network_status"],

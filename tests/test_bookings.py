@@ -68,6 +68,8 @@ def test_offices_are_matched_from_free_text():
     assert match_office("Oak Park").id == "oak_park"
     assert match_office("the florida one").id == "fort_myers"
     assert match_office("fort_myers").id == "fort_myers"
+    assert match_office("Chicago please").id == "oak_park"
+    assert match_office("Fort Myers, FL").id == "fort_myers"
     with pytest.raises(Invalid, match="Oak Park, IL or Fort Myers, FL"):
         match_office("Dallas")
 
@@ -273,3 +275,15 @@ def test_migrating_a_live_database_keeps_its_write_ahead_log(tmp_path):
     with sqlite3.connect(db) as check:
         assert check.execute("pragma integrity_check").fetchone() == ("ok",)
         assert check.execute("select count(*) from notes").fetchone() == (6,)
+
+
+def test_every_alias_in_clinic_yml_names_its_own_office_only():
+    from assistant.clinic import load_clinic
+
+    clinic = load_clinic()
+    aliases = [(alias, office) for office in clinic.offices for alias in office.aliases]
+    assert aliases, "data/clinic.yml lists no aliases"
+    for alias, office in aliases:
+        assert [o.id for o in clinic.offices if o.named_in(f"the {alias} office")] == [office.id]
+        assert clinic.office_named(alias, exact=True) is None  # "Myers" alone may be a surname
+    assert clinic.office_named("I'll come in") is None  # "il" only as a word of its own
