@@ -32,6 +32,7 @@ from ruamel.yaml import YAML
 
 from assistant.knowledge import KNOWLEDGE_DIR, Article, get_article, load_articles
 from assistant.paths import PROJECT_ROOT
+from assistant.text import phrase_key
 
 FAQ_DIR = PROJECT_ROOT / "data" / "faq"
 MIN_PHRASINGS = 12
@@ -54,6 +55,7 @@ class Faq:
     sources: tuple[Source, ...]
     phrasings: tuple[str, ...]
     book: bool = False
+    source_file: Path | None = None  # the YAML file that defines it (make import-labels appends there)
     location: str = ""  # "data/faq/x.yml:12", for error messages
 
 
@@ -75,11 +77,6 @@ class FaqError(ValueError):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
-
-
-def normalise_phrase(text: str) -> str:
-    """Lower-case, punctuation-free form used to detect duplicate phrasings."""
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
 def _where(path: Path, node: Any, key: Any = None) -> str:
@@ -144,6 +141,7 @@ def _parse_entry(entry: Any, path: Path, report: ValidationReport, knowledge_dir
         sources=tuple(sources),
         phrasings=tuple(str(p).strip() for p in phrasings),
         book=bool(entry.get("book", False)),
+        source_file=path,
         location=where,
     )
 
@@ -188,7 +186,7 @@ def _cross_checks(faqs: list[Faq], report: ValidationReport) -> None:
             report.add(faq.location, f"duplicate id {faq.id!r} (also at {seen_ids[faq.id].location})")
         seen_ids[faq.id] = faq
         for phrase in faq.phrasings:
-            key = normalise_phrase(phrase)
+            key = phrase_key(phrase)
             if key in seen_phrasings and seen_phrasings[key][0].id != faq.id:
                 other = seen_phrasings[key][0]
                 report.add(faq.location, f"{faq.id}: phrasing {phrase!r} is also a phrasing of "

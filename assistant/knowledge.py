@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from assistant.paths import DATA_DIR
+from assistant.text import collapse_space
 
 KNOWLEDGE_DIR = DATA_DIR / "knowledge"
 # The clinic's article: the default source of quotes, citations and the web page.
@@ -21,16 +22,6 @@ MAIN_ARTICLE = "sacroiliac-joint-dysfunction-treatment-options"
 # A reference line looks like "17 Hoffman MD, Agnish V. Functional outcome ...".
 _REFERENCE_LINE = re.compile(r"^(\d{1,3})\s+(\S.*)$")
 _TRAILING_LINK = re.compile(r"\s*\[Google Scholar\]\s*$")
-_WHITESPACE = re.compile(r"\s+")
-
-
-def normalise_space(text: str) -> str:
-    """Collapse every run of whitespace (incl. no-break spaces) to one space.
-
-    The page text has line breaks, bullets' indentation and no-break spaces in
-    arbitrary places; a quote is "verbatim" if it matches modulo whitespace.
-    """
-    return _WHITESPACE.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -44,10 +35,10 @@ class Article:
 
     @property
     def normalised(self) -> str:
-        return normalise_space(self.text)
+        return collapse_space(self.text)
 
     def contains(self, quote: str) -> bool:
-        needle = normalise_space(quote)
+        needle = collapse_space(quote)
         return bool(needle) and needle in self.normalised
 
 

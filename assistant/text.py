@@ -1,18 +1,40 @@
-"""How visitor text is folded before rules and models read it.
+"""How text is compared and folded: every normaliser of the project, each for one purpose.
 
-One function, so the red-flag rules (assistant/triage.py) and the learned
-text models (assistant/text_model.py) see the same text: lower case,
-compatibility forms (NFKC: full-width letters, ligatures), curly apostrophes
-as straight ones, single spaces.
+- :func:`fold` is what the red-flag rules (assistant/triage.py) and the
+  learned text models (assistant/text_model.py) read: lower case,
+  compatibility forms (NFKC: full-width letters, ligatures), curly
+  apostrophes as straight ones, single spaces.
+- :func:`phrase_key` says when two phrasings are the same question (duplicate
+  and leak checks of the training data and the evaluation sets).
+- :func:`collapse_space` is the only folding a quote may differ by from the
+  article and still count as verbatim.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+_WHITESPACE = re.compile(r"\s+")
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 
-def normalise(text: str) -> str:
-    """Lower-case, fold curly apostrophes, collapse whitespace."""
+
+def fold(text: str) -> str:
+    """Lower-case, fold compatibility forms and curly apostrophes, collapse whitespace."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return " ".join(text.split())
+
+
+def phrase_key(text: str) -> str:
+    """Folded, punctuation-free: "Is PRP safe?" and "is prp safe" are one phrasing."""
+    return _NOT_ALPHANUMERIC.sub(" ", fold(text)).strip()
+
+
+def collapse_space(text: str) -> str:
+    """Every run of whitespace (incl. no-break spaces) as one space; nothing else changes.
+
+    The page text has line breaks, bullets' indentation and no-break spaces in
+    arbitrary places; a quote is "verbatim" if it matches modulo whitespace.
+    """
+    return _WHITESPACE.sub(" ", text).strip()

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from assistant.paths import PROJECT_ROOT
-from assistant.text import normalise as fold
+from assistant.text import fold
 
 SPACY_MODEL = PROJECT_ROOT / "var" / "spacy" / "en_core_web_md"
 CACHE_DIR = PROJECT_ROOT / "var" / "cache"
@@ -48,11 +48,6 @@ def spacy_vectoriser() -> Vectoriser:
         return np.array([doc.vector for doc in nlp.pipe(texts, batch_size=256)], dtype=np.float32)
 
     return vectorise
-
-
-def normalise(text: str) -> str:
-    """The triage normaliser (assistant/text.py), so both models read text alike."""
-    return fold(text)
 
 
 class NgramVectorClassifier:
@@ -84,7 +79,7 @@ class NgramVectorClassifier:
     def _features(self, texts: list[str], fit: bool = False) -> Any:
         from scipy.sparse import csr_matrix, hstack
 
-        norm = [normalise(t) for t in texts]
+        norm = [fold(t) for t in texts]  # as the triage rules read it
         words = self.words.fit_transform(norm) if fit else self.words.transform(norm)
         chars = self.chars.fit_transform(norm) if fit else self.chars.transform(norm)
         vectors = self.vectoriser(texts)

@@ -19,7 +19,7 @@ import yaml
 
 from assistant.clinic import load_clinic
 from assistant.paths import PROJECT_ROOT
-from assistant.text import normalise
+from assistant.text import fold
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 
@@ -128,7 +128,7 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> tuple[RedFlag, ...]:
 
 def red_flags(text: str) -> tuple[RedFlag, ...]:
     """The rules layer alone."""
-    norm = normalise(text)
+    norm = fold(text)
     return tuple(flag for flag in load_red_flags() if flag.matches(norm))
 
 
@@ -187,5 +187,5 @@ def input_problem(text: str | None) -> str | None:
 
 
 def is_diagnosis_request(text: str) -> bool:
-    norm = normalise(text)
+    norm = fold(text)
     return any(p.search(norm) for p in _DIAGNOSIS_REQUESTS)

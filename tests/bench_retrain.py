@@ -108,7 +108,7 @@ def main() -> int:
         root = copy_project(Path(tmp) / "phrasings", link_node_modules=True)
         faqs = load_faqs(root / "data" / "faq", root / "data" / "knowledge")
         prp = next(f for f in faqs if f.id == "prp_what")
-        append_phrasings(Path(prp.location.rsplit(":", 1)[0]), {"prp_what": NEW_PHRASINGS})
+        append_phrasings(prp.source_file, {"prp_what": NEW_PHRASINGS})
         print(summary("3 new phrasings for an existing FAQ", retrain(root)), flush=True)
 
         root = copy_project(Path(tmp) / "new-faq", link_node_modules=True)

@@ -14,7 +14,8 @@ from actions.conversation import ActionCapabilities, ActionGreet, ActionHandoff
 from actions.safety import ActionUnusableInput, ActionUrgentCare
 from assistant.clinic import load_clinic
 from assistant.faq import load_faqs
-from assistant.knowledge import get_article, normalise_space
+from assistant.knowledge import get_article
+from assistant.text import collapse_space
 
 
 def run(action, text: str = "", intent: str = "faq", ranking=(), entities=()) -> list[dict[str, Any]]:
@@ -44,7 +45,7 @@ def test_every_faq_answer_carries_verbatim_sources_and_citations(faq):
     assert payload["kind"] == "answer" and payload["topic"] == faq.id
     article = get_article()
     for source in payload["sources"]:
-        assert normalise_space(source["quote"]) in article.normalised
+        assert collapse_space(source["quote"]) in article.normalised
         if source["ref"] is not None:
             assert source["citation"] == article.references[source["ref"]]
             assert source["citation"] in messages[0]["text"]

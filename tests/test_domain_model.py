@@ -8,7 +8,7 @@ import json
 import pytest
 
 from assistant import domain_model
-from assistant.faq import normalise_phrase
+from assistant.text import phrase_key
 from assistant.tools.evaluate_clinc import CLINC_TEST
 
 
@@ -62,7 +62,7 @@ def test_a_word_of_our_own_keeps_a_message_in_domain(model):
 
 def test_everyday_examples_never_include_clinc_test_queries():
     data = json.loads(CLINC_TEST.read_text(encoding="utf-8"))
-    test = {normalise_phrase(text) for text, _ in [*data["test"], *data["oos_test"]]}
-    train = {normalise_phrase(text) for text in domain_model.everyday_requests()}
+    test = {phrase_key(text) for text, _ in [*data["test"], *data["oos_test"]]}
+    train = {phrase_key(text) for text in domain_model.everyday_requests()}
     assert len(train) > 10_000
     assert not train & test

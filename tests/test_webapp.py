@@ -79,13 +79,13 @@ def test_every_source_link_marks_its_whole_passage_once(client) -> None:
     from html import unescape
 
     from assistant.faq import faq_index
-    from assistant.knowledge import normalise_space
+    from assistant.text import collapse_space
 
     quotes = {source.quote for faq in faq_index().values() for source in faq.sources}
     assert len(quotes) > 50
     for quote in quotes:
         html = client.get("/", query_string={"quote": quote}).get_data(as_text=True)
-        assert normalise_space(unescape(_marked(html))) == normalise_space(quote), quote[:60]
+        assert collapse_space(unescape(_marked(html))) == collapse_space(quote), quote[:60]
         assert html.count('id="passage"') == 1
         assert "could not be found" not in html
 

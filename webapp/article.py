@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.knowledge import Article, normalise_space
+from assistant.knowledge import Article
+from assistant.text import collapse_space
 
 _BULLET = "•"
 _CLOSING = (".", ",", ":", ";", "–")
@@ -41,7 +42,7 @@ def _is_heading(line: str) -> bool:
 
 
 def article_blocks(article: Article, quote: str = "") -> list[Block]:
-    lines = [normalise_space(line) for line in article.text.splitlines()]
+    lines = [collapse_space(line) for line in article.text.splitlines()]
     lines = [line for line in lines if line]
     blocks: list[Block] = []
     for index, line in enumerate(lines[1:]):  # the first line is the title
@@ -72,7 +73,7 @@ def mark_passage(blocks: list[Block], quote: str) -> bool:
         units += block.item_pieces if block.kind == "ul" else [block.pieces]
     texts = [unit[0].text for unit in units]
     stream = " ".join(texts)
-    needle = normalise_space(quote)
+    needle = collapse_space(quote)
     start = stream.find(needle) if needle else -1
     if start < 0:
         return False

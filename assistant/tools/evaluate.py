@@ -28,12 +28,13 @@ from typing import Any, Optional
 
 import yaml
 
-from assistant.faq import load_faqs, normalise_phrase
+from assistant.faq import load_faqs
 from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
 from assistant.paths import PROJECT_ROOT
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
 from assistant.served import current_model, index_faqs
+from assistant.text import phrase_key
 
 HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
 # Development set 2: written like the sealed set by independent writers, but
@@ -193,14 +194,14 @@ def print_report(outcomes: list[Outcome], summary: dict[str, Any]) -> None:
 
 def known_texts() -> set[str]:
     """Every text the model was trained on or the thresholds were tuned on, normalised."""
-    known = {normalise_phrase(p) for faq in load_faqs() for p in faq.phrasings}
+    known = {phrase_key(p) for faq in load_faqs() for p in faq.phrasings}
     for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
             lines = (block.get("examples") or "").splitlines()
-            known |= {normalise_phrase(line.strip()[2:]) for line in lines if line.strip().startswith("- ")}
+            known |= {phrase_key(line.strip()[2:]) for line in lines if line.strip().startswith("- ")}
     heldout = load_heldout()
-    known |= {normalise_phrase(q) for qs in (heldout.get("in_scope") or {}).values() for q in qs}
-    known |= {normalise_phrase(q) for q in heldout.get("out_of_scope") or []}
+    known |= {phrase_key(q) for qs in (heldout.get("in_scope") or {}).values() for q in qs}
+    known |= {phrase_key(q) for q in heldout.get("out_of_scope") or []}
     return known
 
 
@@ -213,14 +214,14 @@ def load_writer_sets(directory: Path = SEALED_QUESTIONS) -> dict[str, dict[str, 
     """
     known = known_texts()
     if directory != VISITORS_DEV:  # the open development set is tuned on too
-        known |= {normalise_phrase(item["text"]) for path in VISITORS_DEV.glob("*.yml")
+        known |= {phrase_key(item["text"]) for path in VISITORS_DEV.glob("*.yml")
                   for group in ("in_scope", "out_of_scope")
                   for item in yaml.safe_load(path.read_text(encoding="utf-8")).get(group) or []}
     sets: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         items = [*(data.get("in_scope") or []), *(data.get("out_of_scope") or [])]
-        fresh = [item for item in items if normalise_phrase(item["text"]) not in known]
+        fresh = [item for item in items if phrase_key(item["text"]) not in known]
         in_scope: dict[str, list[str]] = defaultdict(list)
         for item in fresh:
             if "faq" in item:
@@ -298,9 +299,9 @@ def print_writer_sets(summary: dict[str, Any], title: str) -> None:
 
 def check_heldout_is_unseen(heldout: dict[str, Any]) -> list[str]:
     """Held-out questions that also appear as training phrasings (should be none)."""
-    trained = {normalise_phrase(p) for faq in load_faqs() for p in faq.phrasings}
+    trained = {phrase_key(p) for faq in load_faqs() for p in faq.phrasings}
     questions = [q for qs in (heldout.get("in_scope") or {}).values() for q in qs]
-    return [q for q in questions if normalise_phrase(q) in trained]
+    return [q for q in questions if phrase_key(q) in trained]
 
 
 def latest_model() -> str:

@@ -47,17 +47,17 @@ NOT_EVERYDAY = LEFT_OUT | {"yes", "no", "maybe", "cancel", "insurance", "insuran
 
 def training_sample(data_full: Path) -> list[str]:
     """Everyday requests from CLINC150's train split, each once, none of ours."""
-    from assistant.faq import normalise_phrase
+    from assistant.text import phrase_key
     from assistant.tools.evaluate import known_texts
 
     data = json.loads(data_full.read_text(encoding="utf-8"))
     known = known_texts()  # never one of our phrasings or a development question
     # nor a test query: CLINC150 repeats a few short requests across its splits
-    known |= {normalise_phrase(text) for text in load_queries()}
+    known |= {phrase_key(text) for text in load_queries()}
     seen: set[str] = set()
     chosen = []
     for text, intent in [*data["train"], *data["oos_train"]]:
-        key = normalise_phrase(text)
+        key = phrase_key(text)
         if intent not in NOT_EVERYDAY and key and key not in known and key not in seen:
             seen.add(key)
             chosen.append(text.strip())

@@ -20,10 +20,11 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from sqlalchemy import select
 
-from assistant.faq import FAQ_DIR, load_faqs, normalise_phrase
+from assistant.faq import FAQ_DIR, load_faqs
 from assistant.feedback import unhelpful_unlabelled
 from assistant.paths import PROJECT_ROOT
 from assistant.store import NEW_FAQ_NEEDED, LabelledExample, session, utcnow
+from assistant.text import phrase_key
 
 MAX_PHRASING = 300
 
@@ -70,7 +71,7 @@ def append_phrasings(path: Path, additions: dict[str, list[str]]) -> None:
 def import_labels(url: str | None = None, faq_dir: Path = FAQ_DIR) -> ImportResult:
     result = ImportResult()
     faqs = {faq.id: faq for faq in load_faqs(faq_dir, strict=False)}
-    known = {normalise_phrase(p) for faq in faqs.values() for p in faq.phrasings}
+    known = {phrase_key(p) for faq in faqs.values() for p in faq.phrasings}
     files: dict[Path, dict[str, list[str]]] = {}
     with session(url) as db:
         labels = db.execute(select(LabelledExample).where(LabelledExample.imported_at.is_(None))
@@ -84,13 +85,13 @@ def import_labels(url: str | None = None, faq_dir: Path = FAQ_DIR) -> ImportResu
             if faq is None:
                 result.unknown.append(f"{label.faq_id}: {text}")
                 continue
-            key = normalise_phrase(text)
+            key = phrase_key(text)
             if not key or key in known:
                 result.duplicates.append(text)
             else:
                 known.add(key)
-                path = PROJECT_ROOT / faq.location.rsplit(":", 1)[0]  # absolute paths stay as they are
-                files.setdefault(path, {}).setdefault(faq.id, []).append(text)
+                assert faq.source_file is not None  # set for every FAQ read from a file
+                files.setdefault(faq.source_file, {}).setdefault(faq.id, []).append(text)
                 result.added.setdefault(faq.id, []).append(text)
             label.imported_at = utcnow()
         originals = {path: path.read_text(encoding="utf-8") for path in files}

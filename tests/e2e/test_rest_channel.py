@@ -9,7 +9,8 @@ import uuid
 import pytest
 import requests
 
-from assistant.knowledge import get_article, normalise_space
+from assistant.knowledge import get_article
+from assistant.text import collapse_space
 
 
 def answer_of(bot, text: str) -> dict:
@@ -29,7 +30,7 @@ def test_faq_questions_are_answered_with_quote_and_citation(bot, question, topic
     article = get_article()
     assert payload["sources"]
     for source in payload["sources"]:
-        assert normalise_space(source["quote"]) in article.normalised
+        assert collapse_space(source["quote"]) in article.normalised
         assert source["ref"] is None or source["citation"] == article.references[source["ref"]]
 
 
