@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
@@ -14,9 +13,9 @@ from sqlalchemy import func, insert, select
 
 from assistant import chat_sessions
 from assistant.store import AnswerFeedback, get_engine, session, tracker_events, tracker_metadata
-from webapp.staff.cli import main as cli
+from tests.conftest import STAFF_PASSWORD
 
-PASSWORD = "a long enough passphrase 42"
+PASSWORD = STAFF_PASSWORD
 
 
 def add_answer(url: str, conversation_id: str, question: str, topic: str) -> None:
@@ -34,17 +33,9 @@ def add_answer(url: str, conversation_id: str, question: str, topic: str) -> Non
 
 
 @pytest.fixture()
-def app(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("STAFF_SECRET_FILE", str(tmp_path / "key"))
-    with get_engine(db_url).begin() as connection:
-        tracker_metadata.create_all(connection)
-    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    cli(["create-user", "alice", "--role", "admin", "--password-stdin"])
-    from webapp import create_app
-
+def app(make_console):
     # CSRF stays on: the widget's endpoint must work without a token, the console's forms not.
-    return create_app({"TESTING": True})
+    return make_console(accounts=(("alice", "admin"),), csrf=True)
 
 
 def rate(client, token: object, topic: object, helpful: object):

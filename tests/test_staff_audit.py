@@ -7,24 +7,16 @@ import io
 import pytest
 from sqlalchemy import select
 
-from assistant.store import AuditEntry, get_engine, session, tracker_metadata
+from assistant.store import AuditEntry, session
+from tests.conftest import STAFF_PASSWORD
 from webapp.staff.cli import main as cli
 
-PASSWORD = "a long enough passphrase 42"
+PASSWORD = STAFF_PASSWORD
 
 
 @pytest.fixture()
-def console(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    with get_engine(db_url).begin() as connection:
-        tracker_metadata.create_all(connection)  # Rasa's table, empty
-    monkeypatch.setenv("STAFF_SECRET_FILE", str(tmp_path / "key"))
-    for name, role in (("alice", "admin"), ("sam", "staff")):
-        monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-        cli(["create-user", name, "--role", role, "--password-stdin"])
-    from webapp import create_app
-
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+def console(make_console):
+    return make_console()
 
 
 def audit_rows(db_url: str) -> list[tuple[str, str, str, str]]:

@@ -9,26 +9,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from assistant.store import AuditEntry, StaffSession, get_engine, session, tracker_metadata
+from assistant.store import AuditEntry, StaffSession, session
+from tests.conftest import STAFF_PASSWORD
 from webapp.staff.cli import main as cli
 
-PASSWORD = "a long enough passphrase 42"
+PASSWORD = STAFF_PASSWORD
 NEW_PASSWORD = "violet tractor moonlight 17"
 PAGE = "/staff/conversations"
 
 
 @pytest.fixture()
-def app(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("STAFF_SECRET_FILE", str(tmp_path / "key"))
-    with get_engine(db_url).begin() as connection:
-        tracker_metadata.create_all(connection)
-    for name, role in (("alice", "admin"), ("sam", "staff")):
-        monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-        cli(["create-user", name, "--role", role, "--password-stdin"])
-    from webapp import create_app
-
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+def app(make_console):
+    return make_console()
 
 
 def signed_in(app, name: str = "sam", password: str = PASSWORD):
