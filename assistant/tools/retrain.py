@@ -108,7 +108,7 @@ def index_release(base: Path, new_faqs: frozenset[str], data: str) -> Path | Non
     registry = load_registry(MODELS)
     registry[target.name] = registry_entry(data, summary, trained_at=stamp, training="none (retrieval index)",
                                            base_model=base.name, index_faqs=sorted(new_faqs))
-    save_registry(registry)
+    save_registry(registry, MODELS)
     print(f"live from the retrieval index after {time.monotonic() - started:.0f} s ({scores}): "
           f"{target.name} (a running bot serves it within about 10 s)", flush=True)
     return target
@@ -161,7 +161,7 @@ def retrain(force: bool = False, full: bool = False) -> int:
     shutil.move(str(candidate), target)
     registry[target.name] = registry_entry(current, summary, trained_at=name[:15],
                                            training_seconds=round(seconds), training=how)
-    save_registry(registry)
+    save_registry(registry, MODELS)
     print(f"\npromoted: {target.relative_to(PROJECT_ROOT)} is now the served model "
           "(a running bot loads it within about 10 s)")
     return 0
