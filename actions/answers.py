@@ -11,17 +11,23 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.replies import (
     BOOK_BUTTON,
     HUMAN_BUTTON,
+    PASSAGE_LEAD,
+    PASSAGE_TITLE,
     answer_body,
     answer_text,
     faqs,
+    passage_sources,
+    passage_text,
     send,
     sources_payload,
     topic_button,
 )
 from assistant.clinic import load_clinic
+from assistant.passages import Passage, default_passage_retriever
+from assistant.passages import enabled as passages_enabled
 from assistant.reply_kinds import ReplyKind
 from assistant.retrieval import default_retriever
-from assistant.routing import ANSWER, CLARIFY, decide
+from assistant.routing import ANSWER, CLARIFY, PASSAGE_TOPIC, Decision, decide
 from assistant.served import index_faqs
 from assistant.triage import is_diagnosis_request
 
@@ -46,6 +52,24 @@ def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float 
          topic=faq.id, title=faq.title, confidence=confidence,
          answer=answer_body(faq), sources=sources_payload(faq),
          **({"index_only": True} if index_only else {}))
+
+
+def send_passage(dispatcher: CollectingDispatcher, passage: Passage, confidence: float) -> None:
+    """A passage of the article, verbatim with its citations, for a question no FAQ fits."""
+    send(dispatcher, ReplyKind.ANSWER, passage_text(passage), buttons=[BOOK_BUTTON],
+         topic=PASSAGE_TOPIC, title=PASSAGE_TITLE, confidence=confidence, answer=PASSAGE_LEAD,
+         sources=passage_sources(passage), passage={"article": passage.article, "number": passage.number})
+
+
+def send_decided_answer(dispatcher: CollectingDispatcher, decision: Decision) -> list[dict[str, Any]]:
+    """Send an ANSWER decision (an FAQ or a passage); the events that record its topic."""
+    confidence = round(decision.confidence, 4)
+    if decision.topic == PASSAGE_TOPIC and decision.passage is not None:
+        send_passage(dispatcher, decision.passage, confidence)
+        return []
+    assert decision.topic is not None
+    send_answer(dispatcher, decision.topic, confidence, decision.index_only)
+    return [SlotSet("topic", decision.topic)]
 
 
 def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope") -> None:
@@ -79,10 +103,10 @@ class ActionAnswerFaq(Action):
             send_answer(dispatcher, chosen, None)
             return [SlotSet("topic", chosen)]
         decision = decide(tracker.latest_message, set(known), retriever=default_retriever(),
-                          index_topics=index_faqs())
+                          index_topics=index_faqs(),
+                          passages=default_passage_retriever() if passages_enabled() else None)
         if decision.kind == ANSWER and decision.topic:
-            send_answer(dispatcher, decision.topic, round(decision.confidence, 4), decision.index_only)
-            return [SlotSet("topic", decision.topic)]
+            return send_decided_answer(dispatcher, decision)
         if decision.kind == CLARIFY:
             options = [known[t] for t in decision.options]
             send(dispatcher, ReplyKind.CLARIFY,
@@ -107,7 +131,6 @@ class ActionOutOfScope(Action):
             decision = decide(tracker.latest_message, set(faqs()), retriever=default_retriever(),
                               index_topics=index_faqs())
             if decision.kind == ANSWER and decision.topic:
-                send_answer(dispatcher, decision.topic, round(decision.confidence, 4), decision.index_only)
-                return [SlotSet("topic", decision.topic)]
+                return send_decided_answer(dispatcher, decision)
         send_decline(dispatcher, reason="diagnosis" if diagnosis else "out_of_scope")
         return []

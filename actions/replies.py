@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from assistant.clinic import load_clinic
 from assistant.faq import Faq, faq_index
 from assistant.knowledge import get_article
+from assistant.passages import Passage
 from assistant.reply_kinds import ReplyKind
 
 BOOK_BUTTON = {"title": "Book a consultation", "payload": "/book_appointment"}
@@ -62,6 +63,24 @@ def sources_payload(faq: Faq) -> list[dict[str, Any]]:
          "label": source_label(s.ref, s.article)}
         for s in faq.sources
     ]
+
+
+PASSAGE_TITLE = "From the clinic's article"
+PASSAGE_LEAD = ("No prepared answer fits your question exactly, but this passage of the clinic's "
+                "article speaks to it:")
+
+
+def passage_sources(passage: Passage) -> list[dict[str, Any]]:
+    """The passage once, with every study it cites in its label (the article itself if none)."""
+    refs = passage.refs or (None,)
+    label = "; ".join(source_label(ref, passage.article) for ref in refs)
+    return [{"quote": passage.text, "citation": citation_for(refs[0], passage.article), "ref": refs[0],
+             "label": label}]
+
+
+def passage_text(passage: Passage) -> str:
+    source = passage_sources(passage)[0]
+    return f"{PASSAGE_LEAD}\n\n“{source['quote']}”\n— {source['label']}"
 
 
 def answer_body(faq: Faq) -> str:

@@ -36,6 +36,15 @@ INDEX_INTENTS = {FAQ_INTENT, OUT_OF_SCOPE_INTENT, FALLBACK_INTENT}
 # reaches this, declined otherwise (TriageOverride has already turned such a
 # message into out_of_scope if the out-of-domain detector flags it).
 AMBIGUOUS_ANSWER_MIN = 0.5
+# A question the FAQs cannot place (it would be declined) is answered with one
+# passage of the article (assistant.passages) when that passage has at least
+# this share of the passage index's softmax and leads the next by the margin.
+# Chosen on the development sets (docs/nlu.md); only for messages DIET calls
+# an FAQ question, so out-of-scope requests are never answered this way.
+PASSAGE_TOPIC = "passage"
+PASSAGE_MIN = 0.5
+PASSAGE_MARGIN = 0.2
+PASSAGE_INTENTS = frozenset({FAQ_INTENT})
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,11 @@ class Decision:
     confidence: float = 0.0
     options: tuple[str, ...] = field(default_factory=tuple)
     index_only: bool = False  # answered from the retrieval index alone (no model knows the FAQ yet)
+    passage: Any = None  # with topic PASSAGE_TOPIC: the assistant.passages.Passage answered with
+
+
+class PassageIndex(Protocol):
+    def best(self, text: str) -> tuple[Any, float, float] | None: ...
 
 
 class Retriever(Protocol):
@@ -112,11 +126,35 @@ def index_answer(parse_data: dict[str, Any], index_topics: frozenset[str],
     return None
 
 
+def passage_answer(parse_data: dict[str, Any], passages: PassageIndex) -> Decision | None:
+    """An answer with one passage of the article, when the question's words single it out."""
+    if (parse_data.get("triage") or {}).get("kind"):
+        return None  # red flags, diagnosis requests and unusable input keep their replies
+    found = passages.best(parse_data.get("text") or "")
+    if found is None:
+        return None
+    passage, share, runner_up = found
+    if share >= PASSAGE_MIN and share - runner_up >= PASSAGE_MARGIN:
+        return Decision(ANSWER, PASSAGE_TOPIC, share, passage=passage)
+    return None
+
+
 def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None,
            thresholds: Thresholds = DEFAULT_THRESHOLDS,
            retriever: Retriever | None = None,
-           index_topics: frozenset[str] = frozenset()) -> Decision:
-    """Pick the FAQ to answer, the FAQs to offer, or decline."""
+           index_topics: frozenset[str] = frozenset(),
+           passages: PassageIndex | None = None) -> Decision:
+    """Pick the FAQ to answer, the FAQs to offer, a passage to answer with, or decline."""
+    decision = _decide_faq(parse_data, known_topics, thresholds, retriever, index_topics)
+    intent = (parse_data.get("intent") or {}).get("name")
+    if decision.kind == FALLBACK and passages is not None and intent in PASSAGE_INTENTS:
+        return passage_answer(parse_data, passages) or decision
+    return decision
+
+
+def _decide_faq(parse_data: dict[str, Any], known_topics: set[str] | None,
+                thresholds: Thresholds, retriever: Retriever | None,
+                index_topics: frozenset[str]) -> Decision:
     if index_topics and retriever is not None:
         served = index_topics if known_topics is None else index_topics & known_topics
         found = index_answer(parse_data, served, retriever) if served else None
@@ -124,7 +162,8 @@ def decide(parse_data: dict[str, Any], known_topics: set[str] | None = None,
             return found
     intent = (parse_data.get("intent") or {}).get("name")
     if intent == FALLBACK_INTENT and torn_between_faq_and_out_of_scope(parse_data):
-        decision = decide({**parse_data, "intent": {"name": FAQ_INTENT}}, known_topics, thresholds, retriever)
+        decision = _decide_faq({**parse_data, "intent": {"name": FAQ_INTENT}}, known_topics, thresholds,
+                               retriever, frozenset())
         if decision.kind == ANSWER and decision.confidence >= AMBIGUOUS_ANSWER_MIN:
             return decision
         return Decision(FALLBACK)

@@ -29,12 +29,15 @@ from typing import Any, Optional
 import yaml
 
 from assistant.faq import load_faqs
+from assistant.knowledge import MAIN_ARTICLE
 from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
+from assistant.passages import Passage, default_passage_retriever
+from assistant.passages import enabled as passages_enabled
 from assistant.paths import PROJECT_ROOT
 from assistant.retrieval import default_retriever
-from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
+from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, PASSAGE_TOPIC, Thresholds, decide
 from assistant.served import current_model, index_faqs
-from assistant.text import phrase_key
+from assistant.text import collapse_space, phrase_key
 
 HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
 # Development set 2: written like the sealed set by independent writers, but
@@ -56,11 +59,14 @@ class Outcome:
     topic: str | None
     options: tuple[str, ...]
     confidence: float
+    covers: frozenset[str] = frozenset()  # a passage answer: the FAQs that quote that passage
 
     @property
     def correct(self) -> bool:
+        """A passage answer is right when the expected FAQ rests on the same passage (quotes overlap)."""
         if self.group == "in_scope":
-            return self.kind == ANSWER and self.topic == self.expected
+            return self.kind == ANSWER and (self.topic == self.expected
+                                            or (self.topic == PASSAGE_TOPIC and self.expected in self.covers))
         if self.group == "out_of_scope":
             return self.kind == FALLBACK
         return self.kind == "urgent"
@@ -75,24 +81,36 @@ def load_heldout(path: Path = HELDOUT) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def faqs_quoting(passage: Passage) -> frozenset[str]:
+    """The FAQs with a source quote inside this passage, or containing it."""
+    return frozenset(faq.id for faq in load_faqs() for source in faq.sources
+                     if (source.article or MAIN_ARTICLE) == passage.article
+                     and (collapse_space(source.quote) in passage.text
+                          or passage.text in collapse_space(source.quote)))
+
+
 def classify(parse_data: dict[str, Any], topics: set[str], thresholds: Thresholds = DEFAULT_THRESHOLDS,
-             index_topics: frozenset[str] = frozenset(),
-             ) -> tuple[str, str | None, tuple[str, ...], float]:
+             index_topics: frozenset[str] = frozenset(), passages: bool | None = None,
+             ) -> tuple[str, str | None, tuple[str, ...], float, frozenset[str]]:
     """Map one NLU parse to what the bot would do with it.
 
     ``index_topics``: FAQs the evaluated release answers from the retrieval
-    index alone (assistant.served), as the action server does.
+    index alone (assistant.served), as the action server does. The last item
+    is, for a passage answer, the FAQs that quote that passage.
     """
     intent = (parse_data.get("intent") or {}).get("name")
     if intent == URGENT_INTENT:
-        return "urgent", None, (), 1.0
+        return "urgent", None, (), 1.0, frozenset()
     if intent in DECLINE_INTENTS or intent == "faq":
         decision = decide(parse_data, topics, thresholds, retriever=default_retriever(),
-                          index_topics=index_topics)
+                          index_topics=index_topics,
+                          passages=default_passage_retriever() if (
+                              passages_enabled() if passages is None else passages) else None)
+        covers = faqs_quoting(decision.passage) if decision.passage is not None else frozenset()
         if intent == "faq" or decision.kind == ANSWER:
-            return decision.kind, decision.topic, decision.options, decision.confidence
-        return FALLBACK, None, (), 0.0
-    return intent or "none", None, (), 0.0
+            return decision.kind, decision.topic, decision.options, decision.confidence, covers
+        return FALLBACK, None, (), 0.0, frozenset()
+    return intent or "none", None, (), 0.0, frozenset()
 
 
 async def _parse_all(model: str, texts: list[str]) -> list[dict[str, Any]]:
@@ -122,12 +140,12 @@ def parse_heldout(model: str, heldout: dict[str, Any] | None = None) -> list[Ite
 
 
 def outcomes_for(items: list[Item], thresholds: Thresholds = DEFAULT_THRESHOLDS,
-                 index_topics: frozenset[str] = frozenset()) -> list[Outcome]:
+                 index_topics: frozenset[str] = frozenset(), passages: bool | None = None) -> list[Outcome]:
     topics = {faq.id for faq in load_faqs()}
     outcomes = []
     for group, expected, text, parse in items:
-        kind, topic, options, confidence = classify(parse, topics, thresholds, index_topics)
-        outcomes.append(Outcome(group, expected, text, kind, topic, options, confidence))
+        outcomes.append(Outcome(group, expected, text,
+                                *classify(parse, topics, thresholds, index_topics, passages)))
     return outcomes
 
 
@@ -152,6 +170,31 @@ def sweep(dev1: list[Item], dev2: list[Item]) -> None:
                 print(row)
 
 
+def passage_sweep(dev1: list[Item], dev2: list[Item]) -> None:
+    """Print how both development sets move with the passage-answer thresholds (assistant/routing.py)."""
+    from assistant import routing
+
+    print("\npassage_min margin | dev1 in_scope out_of_scope passages | dev2 in_scope out_of_scope passages")
+    wide = frozenset({routing.FAQ_INTENT, routing.OUT_OF_SCOPE_INTENT, routing.FALLBACK_INTENT})
+    settings = [(None, None, routing.PASSAGE_INTENTS)] + [
+        (m, g, i) for i in (routing.PASSAGE_INTENTS, wide)
+        for m in (0.5, 0.6, 0.7, 0.8, 0.9) for g in (0.2, 0.5)]
+    saved = routing.PASSAGE_MIN, routing.PASSAGE_MARGIN, routing.PASSAGE_INTENTS
+    try:
+        for minimum, margin, intents in settings:
+            row = "   off          " if minimum is None else f"{minimum:11.2f} {margin:6.2f} {len(intents)}"
+            if minimum is not None:
+                routing.PASSAGE_MIN, routing.PASSAGE_MARGIN = minimum, margin
+                routing.PASSAGE_INTENTS = intents
+            for items in (dev1, dev2):
+                s = summarise(outcomes_for(items, passages=minimum is not None))
+                row += (f" | {s['scores'].get('in_scope', 0):8.1%} {s['scores'].get('out_of_scope', 0):8.1%} "
+                        f"{sum(s['passage_answers'].values()):4d}")
+            print(row, flush=True)
+    finally:
+        routing.PASSAGE_MIN, routing.PASSAGE_MARGIN, routing.PASSAGE_INTENTS = saved
+
+
 def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
     groups: dict[str, list[Outcome]] = defaultdict(list)
     per_topic: dict[str, list[Outcome]] = defaultdict(list)
@@ -165,6 +208,7 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         "scores": scores,
         "in_scope_resolved": (sum(o.resolved for o in resolved) / len(resolved)) if resolved else 0.0,
         "clarify_rate": (sum(o.kind == CLARIFY for o in resolved) / len(resolved)) if resolved else 0.0,
+        "passage_answers": {g: sum(o.topic == PASSAGE_TOPIC for o in os_) for g, os_ in groups.items()},
         "per_topic": {t: sum(o.correct for o in os_) / len(os_) for t, os_ in sorted(per_topic.items())},
         "counts": {g: len(os_) for g, os_ in groups.items()},
         "bars_met": all(scores.get(g, 0.0) >= bar for g, bar in BARS.items()),
@@ -190,6 +234,14 @@ def print_report(outcomes: list[Outcome], summary: dict[str, Any]) -> None:
         print(f"  {status} {group:13s} {score:6.1%}  (bar {bar:.0%}, n={n})")
     print(f"      in-scope answered or right option offered: {summary['in_scope_resolved']:.1%}; "
           f"clarify rate {summary['clarify_rate']:.1%}")
+    print_passage_answers(summary)
+
+
+def print_passage_answers(summary: dict[str, Any]) -> None:
+    passages = summary["passage_answers"]
+    print("      answered with an article passage (no FAQ fitted): " + ", ".join(
+        f"{group} {passages.get(group, 0)}" for group in ("in_scope", "out_of_scope", "red_flags")
+        if group in summary["counts"]))
 
 
 def known_texts() -> set[str]:
@@ -273,7 +325,7 @@ def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]],
     in_scope = [o for o in everything if o.group == "in_scope"]
     summary["clarify_right_option"] = (sum(o.kind == CLARIFY and o.expected in o.options for o in in_scope)
                                        / len(in_scope)) if in_scope else 0.0
-    summary["wrong_topic"] = (sum(o.kind == ANSWER and o.topic != o.expected for o in in_scope)
+    summary["wrong_topic"] = (sum(o.kind == ANSWER and not o.correct for o in in_scope)
                               / len(in_scope)) if in_scope else 0.0
     summary["declined_in_scope"] = (sum(o.kind == FALLBACK for o in in_scope) / len(in_scope)
                                     if in_scope else 0.0)
@@ -293,6 +345,7 @@ def print_writer_sets(summary: dict[str, Any], title: str) -> None:
           f"declined {summary['declined_in_scope']:.1%}")
     print(f"      out-of-scope near-misses declined {summary['near_miss_declined']:.1%} "
           f"(n={summary['near_miss_count']})")
+    print_passage_answers(summary)
     print("      per writer (in-scope / out-of-scope): " + ", ".join(
         f"{w} {s['in_scope']:.0%}/{s['out_of_scope']:.0%}" for w, s in summary["per_writer"].items()))
 
@@ -317,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="model archive (default: the latest in models/)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a bar is missed")
     parser.add_argument("--sweep", action="store_true", help="print a threshold sweep")
+    parser.add_argument("--passage-sweep", action="store_true",
+                        help="print a sweep of the passage-answer thresholds (development sets)")
     args = parser.parse_args(argv)
     heldout = load_heldout()
     leaked = check_heldout_is_unseen(heldout)
@@ -330,9 +385,10 @@ def main(argv: list[str] | None = None) -> int:
     if index:
         print(f"FAQs answered from the retrieval index alone in this release: {', '.join(sorted(index))}")
     items = parse_heldout(model, heldout)
-    if args.sweep:
+    if args.sweep or args.passage_sweep:
         dev2 = parse_writer_sets(model, load_writer_sets(VISITORS_DEV))
-        sweep(items, [item for writer_items in dev2.values() for item in writer_items])
+        (passage_sweep if args.passage_sweep else sweep)(
+            items, [item for writer_items in dev2.values() for item in writer_items])
         return 0
     outcomes = outcomes_for(items, index_topics=index)
     summary = summarise(outcomes)
@@ -347,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             print_writer_sets(numbers[key], title)
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(json.dumps({"model": model, **summary, **numbers,
-                                  "outcomes": [asdict(o) for o in outcomes]}, indent=2))
+                                  "outcomes": [{**asdict(o), "covers": sorted(o.covers)} for o in outcomes]},
+                              indent=2))
     return 1 if args.check and not summary["bars_met"] else 0
 
 

@@ -19,6 +19,7 @@ from assistant import summaries
 from assistant.conversations import Conversation, Turn, load_conversation
 from assistant.faq import faq_index
 from assistant.overview import Overview, overview
+from assistant.routing import PASSAGE_TOPIC
 from assistant.store import (
     NEW_FAQ_NEEDED,
     AuditEntry,
@@ -35,8 +36,13 @@ MAX_LISTED_BOOKINGS = 500
 MAX_AUDIT_ENTRIES = 500
 
 
+def topic_titles() -> dict[str, str]:
+    """Titles of what a reply can be about: the FAQs, and a passage of the article."""
+    return {f.id: f.title for f in faq_index().values()} | {PASSAGE_TOPIC: "A passage of the article"}
+
+
 def faq_titles() -> dict[str, str]:
-    return {f.id: f.title for f in faq_index().values()} | {NEW_FAQ_NEEDED: "New FAQ needed"}
+    return topic_titles() | {NEW_FAQ_NEEDED: "New FAQ needed"}
 
 
 def faq_choices() -> list[tuple[str, str]]:
@@ -162,7 +168,7 @@ def overview_numbers(today: date, days: int = 30) -> tuple[Overview, datetime, d
     with db_session() as db:
         booked = db.execute(select(BookingRequest.created_at).where(
             BookingRequest.created_at >= since)).scalars().all()
-    titles = {f.id: f.title for f in faq_index().values()}
+    titles = topic_titles()
     return overview(totals, [b.date() for b in booked], today, days), since, titles
 
 
