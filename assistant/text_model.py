@@ -68,6 +68,7 @@ class NgramVectorClassifier:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_vectoriser"] = None  # a spaCy model is not pickled; it is loaded again
+        state.pop("_blocks", None)  # derived from the classifier when first needed
         return state
 
     @property
@@ -76,18 +77,23 @@ class NgramVectorClassifier:
             self._vectoriser = spacy_vectoriser()
         return self._vectoriser
 
-    def _features(self, texts: list[str], fit: bool = False) -> Any:
-        from scipy.sparse import csr_matrix, hstack
-
+    def _parts(self, texts: list[str], fit: bool = False) -> tuple[Any, Any, np.ndarray]:
+        """Word n-grams, character n-grams (both sparse) and unit-length word vectors."""
         norm = [fold(t) for t in texts]  # as the triage rules read it
         words = self.words.fit_transform(norm) if fit else self.words.transform(norm)
         chars = self.chars.fit_transform(norm) if fit else self.chars.transform(norm)
         vectors = self.vectoriser(texts)
         lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors = vectors / np.where(lengths == 0, 1, lengths)
+        return words, chars, vectors / np.where(lengths == 0, 1, lengths)
+
+    def _features(self, texts: list[str], fit: bool = False) -> Any:
+        from scipy.sparse import csr_matrix, hstack
+
+        words, chars, vectors = self._parts(texts, fit)
         return hstack([words, chars, csr_matrix(vectors)]).tocsr()
 
     def fit(self, texts: list[str], labels: list[str]) -> NgramVectorClassifier:
+        self.__dict__.pop("_blocks", None)
         self.classifier.fit(self._features(texts, fit=True), labels)
         return self
 
@@ -96,8 +102,41 @@ class NgramVectorClassifier:
         return list(self.classifier.classes_)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """One row per text, one column per class (in :attr:`classes` order)."""
-        return self.classifier.predict_proba(self._features(texts))
+        """One row per text, one column per class (in :attr:`classes` order).
+
+        The same numbers as ``self.classifier.predict_proba(self._features(texts))``
+        (tests/test_triage.py checks it), computed part by part: stacking the
+        sparse matrices and scikit-learn's input checks cost more than the
+        arithmetic, on every message the Rasa server parses (two models).
+        """
+        from scipy.special import expit, softmax
+
+        decision = self._decision(texts)
+        model = self.classifier
+        if decision.shape[1] == 1:  # two classes: the logistic function of one score
+            positive = expit(decision[:, 0])
+            return np.column_stack([1 - positive, positive])
+        if model.multi_class == "ovr" or model.solver == "liblinear":
+            ovr = expit(decision)
+            return ovr / ovr.sum(axis=1, keepdims=True)
+        return softmax(decision, axis=1)
+
+    def _decision(self, texts: list[str]) -> np.ndarray:
+        """The linear model's scores, one column per row of ``coef_``."""
+        words, chars, vectors = self._parts(texts)
+        word_coef, char_coef, vector_coef = self._coef_blocks(words.shape[1], chars.shape[1])
+        scores = np.asarray(words @ word_coef) + np.asarray(chars @ char_coef)
+        return scores + vectors @ vector_coef + self.classifier.intercept_
+
+    def _coef_blocks(self, n_words: int, n_chars: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``coef_`` split by feature part, transposed and contiguous once (a copy per call costs more)."""
+        blocks = self.__dict__.get("_blocks")
+        if blocks is None:
+            coef, split = self.classifier.coef_, n_words + n_chars
+            parts = (coef[:, :n_words], coef[:, n_words:split], coef[:, split:])
+            blocks = tuple(np.ascontiguousarray(part.T) for part in parts)
+            self._blocks = blocks
+        return blocks
 
 
 def nlu_examples() -> dict[str, list[str]]:

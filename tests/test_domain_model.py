@@ -66,3 +66,17 @@ def test_everyday_examples_never_include_clinc_test_queries():
     train = {phrase_key(text) for text in domain_model.everyday_requests()}
     assert len(train) > 10_000
     assert not train & test
+
+
+def test_both_text_models_score_exactly_as_scikit_learn_would(model) -> None:
+    """The part-by-part scoring (assistant/text_model.py) is only faster, never different."""
+    import numpy as np
+
+    from assistant import red_flag_model
+
+    texts = [*EVERYDAY, *CLINIC, "I can't feel my legs and I wet myself", "", "Ｆｕｌｌ width", "x" * 3000]
+    for classifier in (model, red_flag_model.load_model()):
+        fast = classifier.probabilities(texts)
+        reference = classifier.classifier.predict_proba(classifier._features(texts))
+        assert fast.shape == reference.shape == (len(texts), len(classifier.classes))
+        assert np.allclose(fast, reference, rtol=0, atol=1e-9)
