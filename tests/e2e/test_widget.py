@@ -318,6 +318,27 @@ def test_a_message_over_the_limit_is_announced_and_not_sent(web: str, page: Page
     expect(page.locator(".sij-user")).to_have_count(1)
 
 
+def test_a_late_payload_completes_its_message_even_after_the_visitor_typed(web: str, page: Page) -> None:
+    """The {custom} half of a bot message may arrive after the visitor has sent the next
+    message (a fast typist after the greeting): it completes that bot message, never an
+    empty bubble of its own (CI once pinned such an empty bubble as "the reply")."""
+    open_chat(page, web)
+    expect(page.locator(".sij-bot").first).to_have_class(re.compile(r"\bsij-kind-smalltalk\b"))
+    page.evaluate("""() => {
+        const chat = window.sijChat;
+        chat.receive({text: "The clinic's staff are happy to help."});
+        chat.addMessage({from: "user", text: "and the fax?"});
+        chat.receive({custom: {kind: "handoff"}});
+    }""")
+    bots = page.locator(".sij-bot")
+    expect(bots).to_have_count(2)
+    expect(bots.nth(1)).to_have_class(re.compile(r"\bsij-kind-handoff\b"))
+    expect(bots.nth(1)).to_contain_text("happy to help")
+    expect(page.locator(".sij-msg").last).to_contain_text("and the fax?")
+    page.reload()  # the completed message is what the tab keeps
+    expect(page.locator(".sij-bot").nth(1)).to_have_class(re.compile(r"\bsij-kind-handoff\b"))
+
+
 def test_office_phones_in_replies_are_tap_to_call(web: str, page: Page) -> None:
     open_chat(page, web)
     ask(page, "can I talk to a real person please")

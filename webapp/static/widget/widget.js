@@ -121,6 +121,7 @@
     this.online = false;
     this.contacts = null;
     this.replyTimer = null;
+    this.nodes = [];  // the rendered bubble of each message in state.messages, same order
     this.build();
     this.renderHistory();
     this.loadContacts();
@@ -249,7 +250,7 @@
     this.greeted = false;
     saveState(this.state);
     this.log.textContent = "";
-    this.lastNode = null;
+    this.nodes = [];
     this.setTyping(false);
     if (this.socket) {
       // A new socket session: the server gives a new conversation id.
@@ -435,18 +436,21 @@
     });
   };
 
-  /* A {custom} event completes the bot message just shown (an answer gets its
-   * quotes and sources); false when there is no such message to complete. */
+  /* A {custom} event completes the latest bot message (an answer gets its
+   * quotes and sources), also when the visitor has typed again before it
+   * arrived; false when there is no such message to complete. */
   Widget.prototype.attachCustom = function (custom) {
     var index = this.state.messages.length - 1;
-    var last = this.state.messages[index];
-    if (!last || last.from !== "bot" || last.custom || !this.lastNode) { return false; }
-    last.custom = custom;
+    while (index >= 0 && this.state.messages[index].from !== "bot") { index -= 1; }
+    var target = this.state.messages[index];
+    var shown = this.nodes[index];
+    if (!target || target.custom || !shown || shown.parentNode !== this.log) { return false; }
+    target.custom = custom;
     saveState(this.state);
-    var node = this.renderMessage(last, index);
-    this.log.replaceChild(node, this.lastNode);
-    this.lastNode = node;
-    this.reveal(node);
+    var node = this.renderMessage(target, index);
+    this.log.replaceChild(node, shown);
+    this.nodes[index] = node;
+    if (index === this.state.messages.length - 1) { this.reveal(node); }
     return true;
   };
 
@@ -455,7 +459,7 @@
     saveState(this.state);
     var node = this.renderMessage(message, this.state.messages.length - 1);
     this.log.appendChild(node);
-    this.lastNode = node;
+    this.nodes.push(node);
     this.reveal(node);
   };
 
@@ -471,9 +475,9 @@
   Widget.prototype.renderHistory = function () {
     var self = this;
     this.log.textContent = "";
-    this.lastNode = null;
+    this.nodes = [];
     this.state.messages.forEach(function (message, index) {
-      self.lastNode = self.log.appendChild(self.renderMessage(message, index));
+      self.nodes.push(self.log.appendChild(self.renderMessage(message, index)));
     });
   };
 
