@@ -75,7 +75,9 @@ def command(out: Path, name: str, *, config: Path | str = CONFIG, nlu: Path | No
         # `rasa train nlu --nlu` takes a single path
         args = [RASA, "train", "nlu", "--config", str(config), "--nlu", str(nlu)]
     else:
-        args = [RASA, "train", "--domain", DOMAIN, "--config", str(config), "--data", *DATA]
+        # `make validate` has run `rasa data validate` on the same files just before
+        args = [RASA, "train", "--domain", DOMAIN, "--config", str(config), "--data", *DATA,
+                "--skip-validation"]
     args += ["--out", str(out), "--fixed-model-name", name]
     if finetune is not None:
         args += ["--finetune", str(finetune)]
