@@ -20,7 +20,6 @@ an off-topic question for it. ``make eval ARGS=--passage-sweep`` measures it.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from rank_bm25 import BM25Okapi
 
 from assistant.faq import faq_index
 from assistant.knowledge import Article, load_articles
-from assistant.retrieval import MAX_QUERY_WORDS, tokens
+from assistant.retrieval import MAX_QUERY_WORDS, softmax, tokens
 from assistant.text import collapse_space
 
 # "(18)" or "Surgery(3)" after a claim: the article's citation marks.
@@ -93,15 +92,12 @@ class PassageRetriever:
         query = tokens(text)[:MAX_QUERY_WORDS]
         if not query or self._bm25 is None:
             return None
-        raw = self._bm25.get_scores(query)
-        top = max(raw)
-        if top <= 0:
+        shares = softmax(self._bm25.get_scores(query), TEMPERATURE)
+        if not shares:
             return None
-        weights = [math.exp((score - top) / TEMPERATURE) for score in raw]
-        total = sum(weights)
-        ranked = sorted(range(len(weights)), key=lambda i: -weights[i])
-        runner_up = weights[ranked[1]] / total if len(ranked) > 1 else 0.0
-        return self.passages[ranked[0]], weights[ranked[0]] / total, runner_up
+        ranked = sorted(range(len(shares)), key=lambda i: -shares[i])
+        runner_up = shares[ranked[1]] if len(ranked) > 1 else 0.0
+        return self.passages[ranked[0]], shares[ranked[0]], runner_up
 
 
 _built: tuple[tuple[Article, ...], PassageRetriever] | None = None

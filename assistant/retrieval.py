@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import snowballstemmer
@@ -54,6 +54,16 @@ def faq_document(faq: Faq) -> str:
                      *references.values(), *faq.phrasings])
 
 
+def softmax(raw: Sequence[float], temperature: float = TEMPERATURE) -> list[float]:
+    """BM25 scores as a distribution (empty when nothing matched: every score is 0 or less)."""
+    best = max(raw, default=0.0)
+    if best <= 0:
+        return []
+    weights = [math.exp((score - best) / temperature) for score in raw]
+    total = sum(weights)
+    return [weight / total for weight in weights]
+
+
 class FaqRetriever:
     """BM25 over one document per FAQ; scores are a softmax over the FAQs."""
 
@@ -67,13 +77,8 @@ class FaqRetriever:
         query = tokens(text)[:MAX_QUERY_WORDS]
         if not query or self._bm25 is None:
             return {}
-        raw = self._bm25.get_scores(query)
-        best = max(raw)
-        if best <= 0:
-            return {}
-        weights = [math.exp((score - best) / TEMPERATURE) for score in raw]
-        total = sum(weights)
-        return {topic: weight / total for topic, weight in zip(self.ids, weights, strict=True)}
+        shares = softmax(self._bm25.get_scores(query))
+        return dict(zip(self.ids, shares, strict=True)) if shares else {}
 
 
 @lru_cache(maxsize=2)

@@ -28,7 +28,7 @@ from typing import Any, Optional
 
 import yaml
 
-from assistant.faq import load_faqs
+from assistant.faq import faq_index, load_faqs
 from assistant.knowledge import MAIN_ARTICLE
 from assistant.nlu_components import UNUSABLE_INTENT, URGENT_INTENT
 from assistant.passages import Passage, default_passage_retriever
@@ -83,7 +83,7 @@ def load_heldout(path: Path = HELDOUT) -> dict[str, Any]:
 
 def faqs_quoting(passage: Passage) -> frozenset[str]:
     """The FAQs with a source quote inside this passage, or containing it."""
-    return frozenset(faq.id for faq in load_faqs() for source in faq.sources
+    return frozenset(faq.id for faq in faq_index().values() for source in faq.sources
                      if (source.article or MAIN_ARTICLE) == passage.article
                      and (collapse_space(source.quote) in passage.text
                           or passage.text in collapse_space(source.quote)))
