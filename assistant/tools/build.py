@@ -2,8 +2,13 @@
 
 Output: ``data/generated/faq.yml`` (git-ignored) with one retrieval intent
 ``faq/<id>`` per FAQ and its ``utter_faq/<id>`` response, which the
-ResponseSelector needs as labels. The response text is the FAQ's answer; the
-action server still builds the reply (quote, citation, buttons) itself.
+ResponseSelector needs as labels. The action server builds the reply (answer,
+quote, citation, buttons) from the FAQ source, so the response text is only the
+FAQ's title: the selector learns from the response *key* (``use_text_as_label``
+is off), yet Rasa featurizes every response text once per training phrasing
+and copies it into each message's parse data. With the full answers there,
+spaCy and the featurizers spent about 20 s of a training on text no model
+read, and every stored visitor message carried an answer (docs/nlu.md).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ def render(faqs) -> str:
         {"intent": f"faq/{faq.id}", "examples": "".join(f"- {p}\n" for p in faq.phrasings)}
         for faq in faqs
     ]
-    responses = {f"utter_faq/{faq.id}": [{"text": faq.answer}] for faq in faqs}
+    responses = {f"utter_faq/{faq.id}": [{"text": faq.title}] for faq in faqs}
     doc = {"version": "3.1", "nlu": nlu, "responses": responses}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
