@@ -1,8 +1,8 @@
 """Bound the work per message in a long conversation with a new session.
 
-Rasa rebuilds the whole session from the tracker store for every message and
-its policies walk every event of it, so a reply gets slower as a conversation
-grows (measured: 40 ms for the first messages, 149 ms at message 200). Rasa
+Rasa's policies walk every event of the session for every message (and after
+a restart Rasa rebuilds the session from the tracker store), so a reply gets
+slower as a conversation grows (measured: 40 ms for the first messages, 149 ms at message 200). Rasa
 only starts a new session after an idle gap (``session_expiration_time`` in
 domain.yml); this adds one after ``SESSION_MAX_MESSAGES`` visitor messages,
 between two turns and never while a booking is open. The SQL tracker store then

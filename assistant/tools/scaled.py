@@ -107,7 +107,8 @@ def endpoints_config(profile: Profile) -> str:
     """endpoints.yml with the scaled tracker store, lock store and balanced action server."""
     config = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
     config["action_endpoint"]["url"] = f"http://127.0.0.1:{profile.ports.actions}/webhook"
-    config["tracker_store"] = {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1",
+    config["tracker_store"] = {"type": config["tracker_store"]["type"],  # the class make run uses
+                               "dialect": "postgresql", "url": "127.0.0.1",
                                "port": profile.ports.postgres, "db": DB_NAME, "username": DB_USER,
                                "password": "${POSTGRES_PASSWORD}"}
     if profile.lock_store == "redis":

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from assistant.paths import PROJECT_ROOT
 from assistant.served import current_model
@@ -26,6 +27,8 @@ from assistant.store import migrate
 
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 240
+# the bots under test store conversations as `make run` does
+TRACKER_STORE_TYPE = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())["tracker_store"]["type"]
 
 
 def free_port() -> int:
@@ -144,7 +147,7 @@ def running_bot(workdir: Path, with_actions: bool = True, root: Path = PROJECT_R
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
         f"  headers:\n    X-Action-Token: {token}\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db_path}\n"
+        f"tracker_store:\n  type: {TRACKER_STORE_TYPE}\n  dialect: sqlite\n  db: {db_path}\n"
         + (f"models:\n  url: http://127.0.0.1:{model_port}/model\n  wait_time_between_pulls: 2\n"
            if model_server else "")
     )

@@ -1,0 +1,180 @@
+"""The cached SQL tracker store hands out what the database holds, never an older or newer state.
+
+Each test compares with Rasa's own SQLTrackerStore reading the same database
+file, so "the same" means what stock Rasa would load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from assistant.paths import PROJECT_ROOT
+from assistant.tracker_store import CachedSQLTrackerStore
+
+SENDER = "visitor-1"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "rasa.db")
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def turn(text: str) -> list[Event]:
+    now = time.time()
+    return [UserUttered(text, intent={"name": "greet", "confidence": 1.0}, timestamp=now),
+            BotUttered(f"reply to {text}", timestamp=now),
+            ActionExecuted("action_listen", timestamp=now)]
+
+
+def session_start() -> list[Event]:
+    now = time.time()
+    return [ActionExecuted("action_session_start", timestamp=now), SessionStarted(timestamp=now + 0.001),
+            ActionExecuted("action_listen", timestamp=now + 0.002)]
+
+
+def stored(db: str, domain: Domain) -> list[dict]:
+    """The session as stock Rasa loads it."""
+    tracker = run(SQLTrackerStore(domain, db=db).retrieve(SENDER))
+    return [] if tracker is None else [event.as_dict() for event in tracker.events]
+
+
+def events_of(tracker: DialogueStateTracker | None) -> list[dict]:
+    return [] if tracker is None else [event.as_dict() for event in tracker.events]
+
+
+def start_conversation(store: CachedSQLTrackerStore, domain: Domain) -> DialogueStateTracker:
+    """A new conversation saved, then loaded the way Rasa's processor does for the next message."""
+    new = DialogueStateTracker.from_events(SENDER, session_start() + turn("hi"), domain.slots)
+    run(store.save(new))
+    tracker = run(store.retrieve(SENDER))
+    assert tracker is not None and tracker is not new
+    return tracker
+
+
+def test_a_conversation_in_use_is_not_read_again(db, domain):
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    for text in ("first", "second", "third"):
+        again = run(store.retrieve(SENDER))
+        assert again is tracker
+        again.update_with_events(turn(text), domain)
+        run(store.save(again))
+        assert events_of(run(store.retrieve(SENDER))) == stored(db, domain)
+    assert store.hits >= 3 and store.misses == 1
+
+
+def test_what_another_replica_wrote_is_read_from_the_database(db, domain):
+    ours = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(ours, domain)
+    other = CachedSQLTrackerStore(domain, db=db)
+    theirs = run(other.retrieve(SENDER))
+    theirs.update_with_events(turn("sent through the other replica"), domain)
+    run(other.save(theirs))
+
+    loaded = run(ours.retrieve(SENDER))
+    assert loaded is not tracker
+    assert loaded.latest_message.text == "sent through the other replica"
+    assert events_of(loaded) == stored(db, domain)
+
+
+def test_a_tracker_changed_but_not_saved_is_not_handed_out(db, domain):
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    tracker.update_with_events(turn("lost when the action failed"), domain)  # no save
+    loaded = run(store.retrieve(SENDER))
+    assert loaded is not tracker
+    assert "lost when the action failed" not in [e.get("text") for e in events_of(loaded)]
+    assert events_of(loaded) == stored(db, domain)
+
+
+def test_a_new_session_is_loaded_alone_as_rasa_loads_it(db, domain):
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    time.sleep(0.01)
+    tracker.update_with_events(session_start() + turn("after the new session"), domain)
+    run(store.save(tracker))
+    loaded = run(store.retrieve(SENDER))
+    assert loaded is not tracker
+    assert events_of(loaded) == stored(db, domain)
+    assert "hi" not in [e.get("text") for e in events_of(loaded)]
+
+
+def test_a_deleted_conversation_is_gone(db, domain):
+    store = CachedSQLTrackerStore(domain, db=db)
+    start_conversation(store, domain)
+    with store.session_scope() as session:
+        session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == SENDER).delete()
+        session.commit()
+    assert run(store.retrieve(SENDER)) is None
+
+
+def test_a_new_model_domain_rebuilds_the_trackers(db, domain):
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    store.domain = domain
+    assert run(store.retrieve(SENDER)) is not tracker
+
+
+def test_slots_survive_as_in_the_database(db, domain):
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    slot = next(iter(domain.slots)).name
+    tracker.update(SlotSet(slot, "x"))
+    run(store.save(tracker))
+    loaded = run(store.retrieve(SENDER))
+    fresh = run(SQLTrackerStore(domain, db=db).retrieve(SENDER))
+    assert loaded.current_slot_values() == fresh.current_slot_values()
+    assert loaded.get_slot(slot) == "x"
+
+
+def test_the_cache_is_bounded_and_can_be_turned_off(db, domain, monkeypatch):
+    monkeypatch.setenv("TRACKER_CACHE_SIZE", "2")
+    store = CachedSQLTrackerStore(domain, db=db)
+    for sender in ("a", "b", "c"):
+        run(store.save(DialogueStateTracker.from_events(sender, session_start() + turn("hi"), domain.slots)))
+        run(store.retrieve(sender))
+    assert list(store._kept) == ["b", "c"]
+
+    monkeypatch.setenv("TRACKER_CACHE_SIZE", "0")
+    off = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(off, domain)
+    assert run(off.retrieve(SENDER)) is not tracker
+    assert off.hits == 0
+
+
+def test_rasa_builds_this_store_from_endpoints_yml(tmp_path, domain, monkeypatch):
+    """A typo in the class path would make Rasa fall back to memory, losing every conversation."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "x")
+    endpoints = AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml"))
+    endpoints.tracker_store.kwargs["db"] = str(tmp_path / "rasa.db")
+    store = TrackerStore.create(endpoints.tracker_store, domain)
+    while not isinstance(store, CachedSQLTrackerStore) and hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    assert isinstance(store, CachedSQLTrackerStore)
