@@ -1,14 +1,24 @@
-"""Custom Rasa NLU component: triage (rules and the red-flag classifier), last in the pipeline.
+"""Custom Rasa NLU components: visitor text tidied first, triage last in the pipeline.
 
-It overrides whatever the classifiers predicted when a message shows a
-red-flag symptom (intent ``urgent_symptom``) or cannot be answered as text
-(intent ``unusable_input``: empty, too long, no words), and declines requests
-to diagnose the visitor or read their scans (intent ``out_of_scope``). Then
-the out-of-domain detector (:mod:`assistant.domain_model`) turns an FAQ
-question or booking request that is really an everyday request to some other
-assistant ("set a timer", "book an oil change") into ``out_of_scope``. Running inside the
-pipeline means the dialogue policies see the override "before anything else",
-and ``make eval`` measures exactly what the server does.
+``PunctuationRuns`` runs before spaCy on every message, so the classifiers
+read "is fusion my only option???" as "is fusion my only option?"
+(:func:`assistant.text.collapse_punctuation_runs`). The stored message keeps
+what the visitor typed; only the parse data's text is tidied. Training
+phrasings are left as written: tidying the dozen that contain a run trains a
+different model, which measured worse in-scope and better out-of-scope on
+both development sets (docs/nlu.md, step 12), while tidying only messages
+keeps the measured model and its numbers.
+
+``TriageOverride`` (rules and the red-flag classifier), last, overrides
+whatever the classifiers predicted when a message shows a red-flag symptom
+(intent ``urgent_symptom``) or cannot be answered as text (intent
+``unusable_input``: empty, too long, no words), and declines requests to
+diagnose the visitor or read their scans (intent ``out_of_scope``). Then the
+out-of-domain detector (:mod:`assistant.domain_model`) turns an FAQ question
+or booking request that is really an everyday request to some other assistant
+("set a timer", "book an oil change") into ``out_of_scope``. Running inside
+the pipeline means the dialogue policies see the override "before anything
+else", and ``make eval`` measures exactly what the server does.
 """
 
 from __future__ import annotations
@@ -22,10 +32,12 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant import domain_model
 from assistant.red_flag_model import load_model
 from assistant.routing import FALLBACK_INTENT, torn_between_faq_and_out_of_scope
+from assistant.text import collapse_punctuation_runs
 from assistant.triage import DIAGNOSIS, URGENT, triage
 
 URGENT_INTENT = "urgent_symptom"
@@ -35,6 +47,32 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 # booking form's own intents are never about the article anyway.
 DOMAIN_CHECKED_INTENTS = {"faq", "book_appointment"}
 TRIAGE_INTENTS = {URGENT: URGENT_INTENT, DIAGNOSIS: OUT_OF_SCOPE_INTENT}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class PunctuationRuns(GraphComponent):
+    """First in the pipeline: runs of one punctuation mark collapsed in the text."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> PunctuationRuns:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data  # phrasings as written (module docstring)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str):
+                tidied = collapse_punctuation_runs(text)
+                if tidied != text:
+                    message.set(TEXT, tidied)
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

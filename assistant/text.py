@@ -8,6 +8,8 @@
   and leak checks of the training data and the evaluation sets).
 - :func:`collapse_space` is the only folding a quote may differ by from the
   article and still count as verbatim.
+- :func:`collapse_punctuation_runs` is what the NLU pipeline's classifiers
+  read (assistant/nlu_components.py, ``PunctuationRuns``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import unicodedata
 
 _WHITESPACE = re.compile(r"\s+")
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+_PUNCTUATION_RUN = re.compile(r"([?!.,;:])\1+")
 
 
 def fold(text: str) -> str:
@@ -38,3 +41,13 @@ def collapse_space(text: str) -> str:
     arbitrary places; a quote is "verbatim" if it matches modulo whitespace.
     """
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def collapse_punctuation_runs(text: str) -> str:
+    """"Is PRP safe???" as "Is PRP safe?": a run of one mark as the mark once.
+
+    Worried visitors repeat question marks; the classifiers saw few such runs in
+    training, and "???" appended to development set 1's questions cost six
+    points of answers (docs/nlu.md, step 12). "..." becomes "." the same way.
+    """
+    return _PUNCTUATION_RUN.sub(r"\1", text)

@@ -365,6 +365,35 @@ def latest_model() -> str:
     return str(model)
 
 
+# What visitors add to a question; `make eval ARGS=--noise` asks development set 1 each way.
+NOISE = {
+    "as written": lambda text: text,
+    "'???' at the end": lambda text: text.rstrip("?!. ") + "???",
+    "'!!' at the end": lambda text: text.rstrip("?!. ") + "!!",
+    "'...' at the end": lambda text: text.rstrip("?!. ") + "...",
+    "' :(' at the end": lambda text: f"{text} :(",
+    "an emoji at the end": lambda text: f"{text} \U0001f61f",
+    "' thanks' at the end": lambda text: f"{text} thanks",
+    "'hi, ' before": lambda text: f"hi, {text}",
+    "in capitals": lambda text: text.upper(),
+    "'[12]' at the end": lambda text: f"{text} [12]",
+}
+
+
+def noise_report(model: str, heldout: dict[str, Any]) -> None:
+    """In-scope answers of development set 1 with each kind of visitor noise added."""
+    questions = [(topic, text) for topic, texts in heldout["in_scope"].items() for text in texts]
+    texts = [variant(text) for variant in NOISE.values() for _, text in questions]
+    parses = asyncio.run(_parse_all(model, texts))
+    topics = {faq.id for faq in load_faqs()}
+    print(f"Development set 1, in-scope questions (n={len(questions)}) answered with the right FAQ:")
+    for number, name in enumerate(NOISE):
+        chunk = parses[number * len(questions):(number + 1) * len(questions)]
+        right = sum(classify(parse, topics)[:2] == (ANSWER, topic)
+                    for (topic, _), parse in zip(questions, chunk, strict=True))
+        print(f"  {name:24s} {right / len(questions):6.1%}  ({right})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", help="model archive (default: the latest in models/)")
@@ -372,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="print a threshold sweep")
     parser.add_argument("--passage-sweep", action="store_true",
                         help="print a sweep of the passage-answer thresholds (development sets)")
+    parser.add_argument("--noise", action="store_true",
+                        help="development set 1's in-scope questions with visitor noise added")
     args = parser.parse_args(argv)
     heldout = load_heldout()
     leaked = check_heldout_is_unseen(heldout)
@@ -379,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"held-out questions found in the training data: {leaked}", file=sys.stderr)
         return 1
     model = args.model or latest_model()
+    if args.noise:
+        noise_report(model, heldout)
+        return 0
     # The served release may answer FAQs its model does not know yet (assistant.served).
     newest = current_model()
     index = index_faqs() if newest and Path(model).resolve() == newest.resolve() else frozenset()

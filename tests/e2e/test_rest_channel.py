@@ -139,3 +139,13 @@ def test_a_very_long_message_is_cut_before_nlu_and_stored_cut(bot):
     event = json.loads(row[0])
     assert len(event["text"]) == 20_000
     assert event["metadata"]["truncated_from"] == len(text)
+
+
+def test_repeated_question_marks_get_the_answer_and_are_stored_as_typed(bot):
+    sender = uuid.uuid4().hex
+    payload = bot.custom(bot.send("is fusion surgery really my only option???", sender))
+    assert payload["kind"] == "answer" and payload["topic"] == "fusion_only_option", payload
+    with sqlite3.connect(bot.db_path) as db:
+        texts = [json.loads(row[0]).get("text") for row in db.execute(
+            "select data from events where sender_id = ? and type_name = 'user'", (sender,))]
+    assert texts == ["is fusion surgery really my only option???"]
