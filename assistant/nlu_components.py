@@ -36,7 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant import domain_model
 from assistant.red_flag_model import load_model
-from assistant.routing import FALLBACK_INTENT, torn_between_faq_and_out_of_scope
+from assistant.routing import FALLBACK_INTENT, leaning_out_of_scope, torn_between_faq_and_out_of_scope
 from assistant.text import collapse_punctuation_runs
 from assistant.triage import DIAGNOSIS, URGENT, triage
 
@@ -98,15 +98,22 @@ class TriageOverride(GraphComponent, IntentClassifier):
             message.set("triage", result.as_dict(), add_to_output=True)
             if result.kind is not None:
                 _override(message, TRIAGE_INTENTS.get(result.kind, UNUSABLE_INTENT), 1.0)
-            elif (message.get(INTENT) or {}).get("name") in DOMAIN_CHECKED_INTENTS or (
-                    # the action server may answer these (assistant.routing.decide)
-                    (message.get(INTENT) or {}).get("name") == FALLBACK_INTENT
-                    and torn_between_faq_and_out_of_scope(message.data)):
+            elif _domain_checked(message):
                 outside = domain_model.load_model().out_of_domain([message.get(TEXT) or ""])[0]
+                flagged = outside >= domain_model.THRESHOLD
                 message.set("out_of_domain", round(outside, 4), add_to_output=True)
-                if outside >= domain_model.THRESHOLD:
+                message.set("out_of_domain_flagged", flagged, add_to_output=True)
+                if flagged:
                     _override(message, OUT_OF_SCOPE_INTENT, outside)
         return messages
+
+
+def _domain_checked(message: Message) -> bool:
+    """Messages the action server may answer with an FAQ (assistant.routing.decide)."""
+    intent = (message.get(INTENT) or {}).get("name")
+    return intent in DOMAIN_CHECKED_INTENTS or (
+        intent == FALLBACK_INTENT and torn_between_faq_and_out_of_scope(message.data)
+    ) or leaning_out_of_scope(message.data)
 
 
 def _override(message: Message, name: str, confidence: float) -> None:

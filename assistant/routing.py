@@ -36,6 +36,12 @@ INDEX_INTENTS = {FAQ_INTENT, OUT_OF_SCOPE_INTENT, FALLBACK_INTENT}
 # reaches this, declined otherwise (TriageOverride has already turned such a
 # message into out_of_scope if the out-of-domain detector flags it).
 AMBIGUOUS_ANSWER_MIN = 0.5
+# DIET leaning towards out of scope but with an FAQ question as its clear
+# runner-up ("PRP what is it? something with the platelets?": out_of_scope
+# 0.65, faq 0.35). When the out-of-domain detector does not flag the message
+# (TriageOverride runs it and records ``out_of_domain_flagged``), it is treated
+# like the torn case above: answered at AMBIGUOUS_ANSWER_MIN, else declined.
+LEANING_FAQ_MIN = 0.2
 # A question the FAQs cannot place (it would be declined) is answered with one
 # passage of the article (assistant.passages) when that passage has at least
 # this share of the passage index's softmax and leads the next by the margin.
@@ -52,6 +58,10 @@ class Thresholds:
     answer_min: float = 0.30   # top blended score needed to answer outright
     margin: float = 0.05       # ... and how far ahead of the runner-up it must be
     clarify_min: float = 0.30  # FAQs scoring this much are offered when it is too close to call
+    # When the selector, retrieval and their blend all put the same FAQ first
+    # (two rankers that learn from different things agree), this blended score
+    # is enough to answer; the margin still applies (docs/nlu.md, step 13).
+    agreed_min: float = 0.20
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -111,6 +121,29 @@ def torn_between_faq_and_out_of_scope(parse_data: dict[str, Any]) -> bool:
     return ranking[:2] == [FAQ_INTENT, OUT_OF_SCOPE_INTENT]
 
 
+def leaning_out_of_scope(parse_data: dict[str, Any]) -> bool:
+    """DIET chose out_of_scope with an FAQ question second, at LEANING_FAQ_MIN or more.
+
+    A triage override (a red flag, a diagnosis request) is never counted: its
+    out_of_scope is a decision, not a classifier's doubt.
+    """
+    if (parse_data.get("intent") or {}).get("name") != OUT_OF_SCOPE_INTENT:
+        return False
+    if (parse_data.get("triage") or {}).get("kind"):
+        return False
+    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    return ([r.get("name") for r in ranking[:2]] == [OUT_OF_SCOPE_INTENT, FAQ_INTENT]
+            and float(ranking[1].get("confidence") or 0.0) >= LEANING_FAQ_MIN)
+
+
+def _doubtful_intent(parse_data: dict[str, Any]) -> bool:
+    """DIET could not tell an FAQ question from out of scope, and the detector did not flag it."""
+    intent = (parse_data.get("intent") or {}).get("name")
+    if intent == FALLBACK_INTENT:
+        return torn_between_faq_and_out_of_scope(parse_data)
+    return leaning_out_of_scope(parse_data) and parse_data.get("out_of_domain_flagged") is False
+
+
 def index_answer(parse_data: dict[str, Any], index_topics: frozenset[str],
                  retriever: Retriever) -> Decision | None:
     """An answer from an FAQ no model was trained on yet, when retrieval clearly points to it."""
@@ -161,7 +194,7 @@ def _decide_faq(parse_data: dict[str, Any], known_topics: set[str] | None,
         if found is not None:
             return found
     intent = (parse_data.get("intent") or {}).get("name")
-    if intent == FALLBACK_INTENT and torn_between_faq_and_out_of_scope(parse_data):
+    if _doubtful_intent(parse_data):
         decision = _decide_faq({**parse_data, "intent": {"name": FAQ_INTENT}}, known_topics, thresholds,
                                retriever, frozenset())
         if decision.kind == ANSWER and decision.confidence >= AMBIGUOUS_ANSWER_MIN:
@@ -170,19 +203,25 @@ def _decide_faq(parse_data: dict[str, Any], known_topics: set[str] | None,
     if intent != FAQ_INTENT:
         return Decision(FALLBACK)
     ranking = faq_ranking(parse_data)
+    agreed = None  # the FAQ both the selector and retrieval put first, if they agree
     if retriever is not None:
         # Retrieval re-ranks the selector's candidates and adds none: only
         # FAQs the served model knows are answered, so a rolled-back model
         # answers exactly as before even though the FAQ files moved on.
         candidates = {t for t, _ in ranking}
         retrieved = retriever.scores(parse_data.get("text") or "")
-        ranking = blend(ranking, {t: v for t, v in retrieved.items() if t in candidates})
+        retrieved = {t: v for t, v in retrieved.items() if t in candidates}
+        if ranking and retrieved and max(retrieved, key=retrieved.__getitem__) == ranking[0][0]:
+            agreed = ranking[0][0]
+        ranking = blend(ranking, retrieved)
     ranking = [(t, c) for t, c in ranking if known_topics is None or t in known_topics]
     if not ranking:
         return Decision(FALLBACK)
     top, confidence = ranking[0]
     runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
-    if confidence >= thresholds.answer_min and confidence - runner_up >= thresholds.margin:
+    if confidence - runner_up >= thresholds.margin and (
+            confidence >= thresholds.answer_min
+            or (confidence >= thresholds.agreed_min and top == agreed)):
         return Decision(ANSWER, top, confidence)
     # Too close to call: ask, but only between real candidates; "Did you
     # mean X?" with a single X is no question (and a wrong answer with a

@@ -83,3 +83,68 @@ def test_diet_torn_but_no_clear_faq_is_declined_without_options():
 
 def test_diet_torn_between_faq_and_another_intent_is_left_to_the_fallback():
     assert decide(torn([("prp_what", 0.9)], second="capabilities")).kind == FALLBACK
+
+
+class FixedRetriever:
+    """A retriever whose scores are given, whatever the text."""
+
+    def __init__(self, scores: dict[str, float]):
+        self._scores = scores
+
+    def scores(self, text: str) -> dict[str, float]:
+        return dict(self._scores)
+
+
+def test_selector_and_retrieval_agreeing_answer_below_the_usual_level():
+    t = DEFAULT_THRESHOLDS
+    weak = [("ligament_laxity_instability", 0.18), ("prp_what", 0.06), ("authors", 0.05)]
+    agreeing = FixedRetriever({"ligament_laxity_instability": 0.45, "prp_what": 0.30, "authors": 0.25})
+    decision = decide({**parse(weak), "text": "why do ligaments matter?"}, retriever=agreeing)
+    assert (decision.kind, decision.topic) == (ANSWER, "ligament_laxity_instability")
+    assert t.agreed_min <= decision.confidence < t.answer_min
+
+
+def test_selector_and_retrieval_disagreeing_still_need_the_usual_level():
+    weak = [("ligament_laxity_instability", 0.18), ("prp_what", 0.06), ("authors", 0.05)]
+    disagreeing = FixedRetriever({"ligament_laxity_instability": 0.30, "prp_what": 0.45, "authors": 0.25})
+    decision = decide({**parse(weak), "text": "why do ligaments matter?"}, retriever=disagreeing)
+    assert decision.kind == FALLBACK
+
+
+def test_agreement_below_its_own_level_is_declined():
+    faint = [("ligament_laxity_instability", 0.08), ("prp_what", 0.07), ("authors", 0.06)]
+    agreeing = FixedRetriever({"ligament_laxity_instability": 0.36, "prp_what": 0.33, "authors": 0.31})
+    decision = decide({**parse(faint), "text": "ligaments"}, retriever=agreeing)
+    assert decision.kind == FALLBACK
+
+
+def leaning(flagged: bool | None, faq: float = 0.35, triage: str | None = None) -> dict:
+    """DIET's out_of_scope at 0.65 with faq second ("PRP what is it? something with the platelets?")."""
+    data = {"text": "PRP what is it? something with the platelets of the blood?",
+            "intent": {"name": "out_of_scope", "confidence": 1 - faq},
+            "intent_ranking": [{"name": "out_of_scope", "confidence": 1 - faq},
+                               {"name": "faq", "confidence": faq}],
+            "triage": {"kind": triage},
+            "response_selector": {"faq": {"ranking": [
+                {"intent_response_key": "faq/prp_what", "confidence": 0.9},
+                {"intent_response_key": "faq/prolotherapy_what", "confidence": 0.05}]}}}
+    if flagged is not None:
+        data["out_of_domain_flagged"] = flagged
+    return data
+
+
+def test_diet_leaning_out_of_scope_answers_a_clear_faq_the_detector_lets_through():
+    from assistant.retrieval import default_retriever
+
+    decision = decide(leaning(flagged=False), retriever=default_retriever())
+    assert (decision.kind, decision.topic) == (ANSWER, "prp_what")
+
+
+def test_diet_leaning_out_of_scope_stays_declined_otherwise():
+    from assistant.retrieval import default_retriever
+
+    retriever = default_retriever()
+    assert decide(leaning(flagged=True), retriever=retriever).kind == FALLBACK      # detector: everyday request
+    assert decide(leaning(flagged=None), retriever=retriever).kind == FALLBACK      # detector never ran
+    assert decide(leaning(flagged=False, faq=0.1), retriever=retriever).kind == FALLBACK  # DIET sure
+    assert decide(leaning(flagged=False, triage="diagnosis"), retriever=retriever).kind == FALLBACK

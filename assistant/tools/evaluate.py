@@ -22,7 +22,7 @@ import json
 import logging
 import sys
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -168,6 +168,16 @@ def sweep(dev1: list[Item], dev2: list[Item]) -> None:
                     row += (f" | {s['scores'].get('in_scope', 0):8.1%} {s['in_scope_resolved']:8.1%} "
                             f"{s['scores'].get('out_of_scope', 0):8.1%}")
                 print(row)
+    print("\nagreed_min (answer when the selector and retrieval put the same FAQ first; "
+          "other thresholds as shipped) | dev1 in_scope resolved out_of_scope | dev2 ...")
+    for agreed_min in (0.10, 0.15, 0.20, 0.25, 1.0):
+        t = replace(DEFAULT_THRESHOLDS, agreed_min=agreed_min)
+        row = f"{agreed_min:10.2f}" if agreed_min < 1 else "       off"
+        for items in (dev1, dev2):
+            s = summarise(outcomes_for(items, t))
+            row += (f" | {s['scores'].get('in_scope', 0):8.1%} {s['in_scope_resolved']:8.1%} "
+                    f"{s['scores'].get('out_of_scope', 0):8.1%}")
+        print(row)
 
 
 def passage_sweep(dev1: list[Item], dev2: list[Item]) -> None:

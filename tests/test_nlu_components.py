@@ -1,0 +1,38 @@
+"""TriageOverride's out-of-domain check on the messages the action server may answer."""
+
+from __future__ import annotations
+
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from assistant import domain_model
+from assistant.nlu_components import TriageOverride
+
+
+def diet_says(text: str, ranking: list[tuple[str, float]]) -> Message:
+    """A message as DIET leaves it, before TriageOverride."""
+    intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message(data={TEXT: text, INTENT: intents[0], INTENT_RANKING_KEY: intents})
+
+
+def processed(message: Message) -> Message:
+    return TriageOverride().process([message])[0]
+
+
+def test_an_everyday_request_diet_doubts_is_flagged_and_stays_out_of_scope():
+    message = processed(diet_says("set my alarm for 6:30 tomorrow", [("out_of_scope", 0.6), ("faq", 0.4)]))
+    assert message.get("out_of_domain_flagged") is True
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    assert message.get(INTENT)["confidence"] >= domain_model.THRESHOLD
+
+
+def test_a_clinic_question_diet_doubts_is_let_through_for_the_action_server():
+    message = processed(diet_says("does a prp shot hurt much", [("out_of_scope", 0.6), ("faq", 0.4)]))
+    assert message.get("out_of_domain_flagged") is False
+    assert message.get(INTENT) == {"name": "out_of_scope", "confidence": 0.6}
+
+
+def test_out_of_scope_diet_is_sure_of_is_not_checked():
+    message = processed(diet_says("does a prp shot hurt much", [("out_of_scope", 0.95), ("faq", 0.05)]))
+    assert message.get("out_of_domain_flagged") is None
+    assert message.get(INTENT)["name"] == "out_of_scope"
