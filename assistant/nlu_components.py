@@ -16,7 +16,11 @@ whatever the classifiers predicted when a message shows a red-flag symptom
 diagnose the visitor or read their scans (intent ``out_of_scope``). Then the
 out-of-domain detector (:mod:`assistant.domain_model`) turns an FAQ question
 or booking request that is really an everyday request to some other assistant
-("set a timer", "book an oil change") into ``out_of_scope``. Running inside
+("set a timer", "book an oil change") into ``out_of_scope``; it also checks
+the messages DIET was unsure about (``out_of_scope`` with ``faq`` a clear
+second, or the fallback's tie between the two) and records the verdict as
+``out_of_domain_flagged``, so that the action server answers only those it
+lets through (:func:`assistant.routing.decide`). Running inside
 the pipeline means the dialogue policies see the override "before anything
 else", and ``make eval`` measures exactly what the server does.
 """
