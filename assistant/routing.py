@@ -55,7 +55,7 @@ PASSAGE_INTENTS = frozenset({FAQ_INTENT})
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer_min: float = 0.30   # top blended score needed to answer outright
+    answer_min: float = 0.35   # top blended score needed to answer outright
     margin: float = 0.05       # ... and how far ahead of the runner-up it must be
     clarify_min: float = 0.30  # FAQs scoring this much are offered when it is too close to call
     # When the selector, retrieval and their blend all put the same FAQ first

@@ -22,7 +22,7 @@ import json
 import logging
 import sys
 from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -43,6 +43,10 @@ HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout.yml"
 # Development set 2: written like the sealed set by independent writers, but
 # open (it was read while building the evaluation); tune on it freely.
 VISITORS_DEV = PROJECT_ROOT / "tests" / "eval" / "visitors"
+# Development set 3: four more writers (2026-12-05), two with in-scope
+# questions only, two with out-of-scope near-misses only; open like set 2.
+VISITORS_DEV_3 = PROJECT_ROOT / "tests" / "eval" / "visitors_3"
+OPEN_SETS = (VISITORS_DEV, VISITORS_DEV_3)
 SEALED_QUESTIONS = PROJECT_ROOT / "tests" / "sealed" / "questions"
 REPORT = PROJECT_ROOT / "reports" / "eval.json"
 
@@ -154,30 +158,30 @@ def evaluate(model: str, heldout: dict[str, Any] | None = None,
     return outcomes_for(parse_heldout(model, heldout), index_topics=index_topics)
 
 
-def sweep(dev1: list[Item], dev2: list[Item]) -> None:
-    """Print how both development sets move with the thresholds (to tune assistant/routing.py)."""
-    print("answer_min margin clarify_min | dev1 in_scope resolved out_of_scope "
-          "| dev2 in_scope resolved out_of_scope")
-    for answer_min in (0.25, 0.3, 0.4, 0.5):
-        for margin in (0.0, 0.05, 0.1, 0.2):
-            for clarify_min in (0.15, 0.2, 0.25, 0.3):
-                t = Thresholds(answer_min, margin, clarify_min)
-                row = f"{answer_min:10.2f} {margin:6.2f} {clarify_min:11.2f}"
-                for items in (dev1, dev2):
-                    s = summarise(outcomes_for(items, t))
-                    row += (f" | {s['scores'].get('in_scope', 0):8.1%} {s['in_scope_resolved']:8.1%} "
-                            f"{s['scores'].get('out_of_scope', 0):8.1%}")
-                print(row)
-    print("\nagreed_min (answer when the selector and retrieval put the same FAQ first; "
-          "other thresholds as shipped) | dev1 in_scope resolved out_of_scope | dev2 ...")
-    for agreed_min in (0.10, 0.15, 0.20, 0.25, 1.0):
-        t = replace(DEFAULT_THRESHOLDS, agreed_min=agreed_min)
-        row = f"{agreed_min:10.2f}" if agreed_min < 1 else "       off"
-        for items in (dev1, dev2):
-            s = summarise(outcomes_for(items, t))
-            row += (f" | {s['scores'].get('in_scope', 0):8.1%} {s['in_scope_resolved']:8.1%} "
-                    f"{s['scores'].get('out_of_scope', 0):8.1%}")
-        print(row)
+def sweep(dev_sets: list[list[Item]]) -> None:
+    """Print how every development set moves with the thresholds (to tune assistant/routing.py)."""
+    names = " | ".join(f"dev{n} in / resolved / out" for n in range(1, len(dev_sets) + 1))
+    print(f"answer_min agreed_min margin clarify_min | {names} | all in / all out (counts)")
+    for answer_min in (0.25, 0.3, 0.35, 0.4, 0.5):
+        for agreed_min in (0.15, 0.2, 0.25, 1.0):
+            for margin in (0.0, 0.05, 0.1, 0.2):
+                for clarify_min in (0.25, 0.3):
+                    t = Thresholds(answer_min, margin, clarify_min, min(agreed_min, answer_min))
+                    agreed = f"{agreed_min:10.2f}" if agreed_min < 1 else "       off"
+                    print(f"{answer_min:10.2f} {agreed} {margin:6.2f} {clarify_min:11.2f}"
+                          + _sweep_cells(dev_sets, t))
+
+
+def _sweep_cells(dev_sets: list[list[Item]], thresholds: Thresholds) -> str:
+    row, right = "", {"in_scope": 0, "out_of_scope": 0}
+    for items in dev_sets:
+        outcomes = outcomes_for(items, thresholds)
+        s = summarise(outcomes)
+        row += (f" | {s['scores'].get('in_scope', 0):6.1%} {s['in_scope_resolved']:6.1%} "
+                f"{s['scores'].get('out_of_scope', 0):6.1%}")
+        for group in right:
+            right[group] += sum(o.correct for o in outcomes if o.group == group)
+    return row + f" | {right['in_scope']} / {right['out_of_scope']}"
 
 
 def passage_sweep(dev1: list[Item], dev2: list[Item]) -> None:
@@ -275,8 +279,11 @@ def load_writer_sets(directory: Path = SEALED_QUESTIONS) -> dict[str, dict[str, 
     unseen: it is left out and counted in ``excluded``.
     """
     known = known_texts()
-    if directory != VISITORS_DEV:  # the open development set is tuned on too
-        known |= {phrase_key(item["text"]) for path in VISITORS_DEV.glob("*.yml")
+    # The open development sets are tuned on too: a set leaves out the texts of
+    # the open sets written before it (the sealed set, those of all of them).
+    earlier = OPEN_SETS[:OPEN_SETS.index(directory)] if directory in OPEN_SETS else OPEN_SETS
+    for open_set in earlier:
+        known |= {phrase_key(item["text"]) for path in open_set.glob("*.yml")
                   for group in ("in_scope", "out_of_scope")
                   for item in yaml.safe_load(path.read_text(encoding="utf-8")).get(group) or []}
     sets: dict[str, dict[str, Any]] = {}
@@ -329,8 +336,8 @@ def writer_sets_summary(model: str, sets: dict[str, dict[str, Any]],
     summary["near_miss_declined"] = (sum(o.correct for o in near_miss) / len(near_miss)) if near_miss else 0.0
     summary["near_miss_count"] = len(near_miss)
     summary["excluded"] = sum(questions["excluded"] for questions in sets.values())
-    summary["per_writer"] = {w: {"in_scope": s["scores"].get("in_scope", 0.0),
-                                 "out_of_scope": s["scores"].get("out_of_scope", 0.0)}
+    summary["per_writer"] = {w: {"in_scope": s["scores"].get("in_scope"),
+                                 "out_of_scope": s["scores"].get("out_of_scope")}
                              for w, s in per_writer.items()}
     in_scope = [o for o in everything if o.group == "in_scope"]
     summary["clarify_right_option"] = (sum(o.kind == CLARIFY and o.expected in o.options for o in in_scope)
@@ -357,7 +364,12 @@ def print_writer_sets(summary: dict[str, Any], title: str) -> None:
           f"(n={summary['near_miss_count']})")
     print_passage_answers(summary)
     print("      per writer (in-scope / out-of-scope): " + ", ".join(
-        f"{w} {s['in_scope']:.0%}/{s['out_of_scope']:.0%}" for w, s in summary["per_writer"].items()))
+        f"{w} {_share(s['in_scope'])}/{_share(s['out_of_scope'])}" for w, s in summary["per_writer"].items()))
+
+
+def _share(score: float | None) -> str:
+    """A writer who wrote no question of a group gets a dash, not 0%."""
+    return "-" if score is None else f"{score:.0%}"
 
 
 def check_heldout_is_unseen(heldout: dict[str, Any]) -> list[str]:
@@ -430,9 +442,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAQs answered from the retrieval index alone in this release: {', '.join(sorted(index))}")
     items = parse_heldout(model, heldout)
     if args.sweep or args.passage_sweep:
-        dev2 = parse_writer_sets(model, load_writer_sets(VISITORS_DEV))
-        (passage_sweep if args.passage_sweep else sweep)(
-            items, [item for writer_items in dev2.values() for item in writer_items])
+        dev2, dev3 = ([item for writer_items in parse_writer_sets(model, load_writer_sets(path)).values()
+                       for item in writer_items] for path in OPEN_SETS)
+        if args.passage_sweep:
+            passage_sweep(items, dev2)
+        else:
+            sweep([items, dev2, dev3])
         return 0
     outcomes = outcomes_for(items, index_topics=index)
     summary = summarise(outcomes)
@@ -440,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     numbers: dict[str, Any] = {}
     for key, directory, title in (
             ("visitors", VISITORS_DEV, "Development set 2 (tests/eval/visitors)"),
+            ("visitors_3", VISITORS_DEV_3, "Development set 3 (tests/eval/visitors_3)"),
             ("sealed", SEALED_QUESTIONS, "Sealed set (tests/sealed/questions, never tuned on)")):
         sets = load_writer_sets(directory)
         if sets:
