@@ -312,6 +312,17 @@ def _replica_ready(port: int) -> bool:
     return False
 
 
+def _balancer_sees_every_replica(profile: Profile) -> bool:
+    """HAProxy routes to every replica: its health checks (every 2 s, two in a row)
+    have marked a replica that just finished loading as up. Before that, round-robin
+    sends all REST traffic to the replicas that were up first."""
+    seen = set()
+    with contextlib.suppress(requests.RequestException):
+        for _ in range(2 * len(profile.ports.replicas)):
+            seen.add(requests.get(profile.chat_url, timeout=5).headers.get("X-Replica"))
+    return seen == {f"rasa{i + 1}" for i in range(len(profile.ports.replicas))}
+
+
 def _wait(running: Running, ready, what: str) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not ready():
@@ -359,6 +370,7 @@ def started(profile: Profile) -> Iterator[Running]:
             running.start(f"rasa{i + 1}", [*rasa, "--port", str(port)], env)
         for port in profile.ports.replicas:
             _wait(running, lambda port=port: _replica_ready(port), f"Rasa replica on {port}")
+        _wait(running, lambda: _balancer_sees_every_replica(profile), "HAProxy routing to every replica")
         running.start("web", [sys.executable, "-m", "webapp"], env)
         _wait(running, lambda: _http_ok(f"http://127.0.0.1:{profile.ports.web}/healthz"), "web app")
         yield running
