@@ -114,11 +114,15 @@ def blend(selector: list[tuple[str, float]], retrieved: dict[str, float],
     return sorted(mixed.items(), key=lambda item: -item[1])
 
 
+def _diet_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
+    """DIET's (intent, confidence) pairs, best first, the fallback left aside."""
+    return [(r.get("name") or "", float(r.get("confidence") or 0.0))
+            for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+
+
 def torn_between_faq_and_out_of_scope(parse_data: dict[str, Any]) -> bool:
     """DIET's two best intents, the fallback left aside, are faq then out_of_scope."""
-    ranking = [r.get("name") for r in parse_data.get("intent_ranking") or []
-               if r.get("name") != FALLBACK_INTENT]
-    return ranking[:2] == [FAQ_INTENT, OUT_OF_SCOPE_INTENT]
+    return [name for name, _ in _diet_ranking(parse_data)[:2]] == [FAQ_INTENT, OUT_OF_SCOPE_INTENT]
 
 
 def leaning_out_of_scope(parse_data: dict[str, Any]) -> bool:
@@ -131,9 +135,9 @@ def leaning_out_of_scope(parse_data: dict[str, Any]) -> bool:
         return False
     if (parse_data.get("triage") or {}).get("kind"):
         return False
-    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
-    return ([r.get("name") for r in ranking[:2]] == [OUT_OF_SCOPE_INTENT, FAQ_INTENT]
-            and float(ranking[1].get("confidence") or 0.0) >= LEANING_FAQ_MIN)
+    ranking = _diet_ranking(parse_data)[:2]
+    return ([name for name, _ in ranking] == [OUT_OF_SCOPE_INTENT, FAQ_INTENT]
+            and ranking[1][1] >= LEANING_FAQ_MIN)
 
 
 def _doubtful_intent(parse_data: dict[str, Any]) -> bool:
