@@ -19,6 +19,7 @@ from actions.replies import (
     passage_sources,
     passage_text,
     send,
+    send_checkin,
     sources_payload,
     topic_button,
 )
@@ -89,6 +90,29 @@ def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope")
          reason=reason)
 
 
+def parse_before_triage(message: dict[str, Any]) -> dict[str, Any]:
+    """The parse as the classifiers left it, before TriageOverride put its intent first."""
+    ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != "urgent_symptom"]
+    if not ranking:
+        return message
+    return {**message, "intent": ranking[0], "intent_ranking": ranking}
+
+
+def answer_if_decided(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """After a "see a doctor soon" reply: the answer to the question asked, if there is one.
+
+    Only an answer is added: a decline or a clarifying question would bury the advice.
+    """
+    parse = parse_before_triage(tracker.latest_message or {})
+    if (parse.get("intent") or {}).get("name") not in {"faq", "out_of_scope", "nlu_fallback"}:
+        return []
+    decision = decide(parse, set(faqs()), retriever=default_retriever(), index_topics=index_faqs(),
+                      passages=default_passage_retriever() if passages_enabled() else None)
+    if decision.kind == ANSWER and decision.topic:
+        return send_decided_answer(dispatcher, decision)
+    return []
+
+
 class ActionAnswerFaq(Action):
     """Answer with quote and citation, or ask which FAQ was meant."""
 
@@ -105,17 +129,19 @@ class ActionAnswerFaq(Action):
         decision = decide(tracker.latest_message, set(known), retriever=default_retriever(),
                           index_topics=index_faqs(),
                           passages=default_passage_retriever() if passages_enabled() else None)
+        events: list[dict[str, Any]] = []
         if decision.kind == ANSWER and decision.topic:
-            return send_decided_answer(dispatcher, decision)
-        if decision.kind == CLARIFY:
+            events = send_decided_answer(dispatcher, decision)
+        elif decision.kind == CLARIFY:
             options = [known[t] for t in decision.options]
             send(dispatcher, ReplyKind.CLARIFY,
                  "I want to be sure I answer the right question. Did you mean:",
                  buttons=[*(topic_button(f) for f in options), SOMETHING_ELSE_BUTTON],
                  options=[{"topic": f.id, "title": f.title} for f in options])
-            return []
-        send_decline(dispatcher, reason="low_confidence")
-        return []
+        else:
+            send_decline(dispatcher, reason="low_confidence")
+        send_checkin(dispatcher, tracker.latest_message)
+        return events
 
 
 class ActionOutOfScope(Action):
@@ -131,6 +157,9 @@ class ActionOutOfScope(Action):
             decision = decide(tracker.latest_message, set(faqs()), retriever=default_retriever(),
                               index_topics=index_faqs())
             if decision.kind == ANSWER and decision.topic:
-                return send_decided_answer(dispatcher, decision)
+                events = send_decided_answer(dispatcher, decision)
+                send_checkin(dispatcher, tracker.latest_message)
+                return events
         send_decline(dispatcher, reason="diagnosis" if diagnosis else "out_of_scope")
+        send_checkin(dispatcher, tracker.latest_message)
         return []

@@ -17,6 +17,7 @@ from assistant.faq import Faq, faq_index
 from assistant.knowledge import get_article
 from assistant.passages import Passage
 from assistant.reply_kinds import ReplyKind
+from assistant.triage import CHECKIN
 
 BOOK_BUTTON = {"title": "Book a consultation", "payload": "/book_appointment"}
 HUMAN_BUTTON = {"title": "Talk to a person", "payload": "/human_handoff"}
@@ -31,6 +32,26 @@ def send(dispatcher: CollectingDispatcher, kind: ReplyKind, text: str,
     """Send one visitor-facing message plus its machine-readable twin."""
     dispatcher.utter_message(text=text, buttons=buttons or [],
                              json_message={"kind": ReplyKind(kind).value, **custom})
+
+
+def distressed(message: dict[str, Any] | None) -> bool:
+    """The NLU pipeline read weariness or distress in the message (grade ``checkin``)."""
+    return ((message or {}).get("triage") or {}).get("level") == CHECKIN
+
+
+def send_checkin(dispatcher: CollectingDispatcher, message: dict[str, Any] | None) -> None:
+    """After the answer to a distressed message, one warm line with the crisis line.
+
+    Ambiguous distress ("I'm not sure how much more of this I can take") gets
+    the answer it asked for, not a crisis script; this line is the check-in.
+    """
+    if not distressed(message):
+        return
+    line = load_clinic().crisis_line
+    send(dispatcher, ReplyKind.CHECKIN,
+         "Living with pain like this is hard. If it ever feels like too much, you can call or "
+         f"text {line} (Suicide & Crisis Lifeline) any time, day or night.",
+         call=line, numbers=[line])
 
 
 def topic_button(faq: Faq) -> dict[str, str]:

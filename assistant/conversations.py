@@ -26,6 +26,7 @@ FLAGS: dict[str, str] = {
     ReplyKind.FALLBACK: "Fallback / low confidence",
     ReplyKind.CLARIFY: "Clarifying question",
     ReplyKind.URGENT: "Urgent (red flag)",
+    ReplyKind.CHECKIN: "Distress check-in (988 offered)",
     ReplyKind.BOOKING: "Booking made",
     ReplyKind.HANDOFF: "Handoff asked",
     "error": "Bot error",
@@ -102,7 +103,8 @@ class Conversation:
     def flags(self) -> set[str]:
         flags: set[str] = set()
         for turn in self.turns:
-            if turn.kind in {ReplyKind.FALLBACK, ReplyKind.CLARIFY, ReplyKind.URGENT, ReplyKind.HANDOFF}:
+            if turn.kind in {ReplyKind.FALLBACK, ReplyKind.CLARIFY, ReplyKind.URGENT, ReplyKind.CHECKIN,
+                             ReplyKind.HANDOFF}:
                 flags.add(turn.kind)
             if turn.kind == ReplyKind.BOOKING and turn.custom.get("booking_reference"):
                 flags.add(ReplyKind.BOOKING)

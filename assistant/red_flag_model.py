@@ -93,6 +93,12 @@ def load_examples(path: Path = EXAMPLES_FILE) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def load_examples_by_kind(path: Path = EXAMPLES_FILE) -> dict[str, int]:
+    """How many urgent examples each kind has (docs/safety.md's catalogue table)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {kind: len(examples or []) for kind, examples in (data.get("urgent") or {}).items()}
+
+
 class RedFlagModel(NgramVectorClassifier):
     """Multinomial: ``none`` or one of the urgent kinds."""
 

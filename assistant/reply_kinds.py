@@ -21,7 +21,8 @@ class ReplyKind(str, Enum):
     ANSWER = "answer"  # an FAQ answer with its verbatim quotes and citations
     CLARIFY = "clarify"  # "did you mean": up to three FAQ buttons
     FALLBACK = "fallback"  # declined: not covered by the article, or not understood
-    URGENT = "urgent"  # red flag: urgent care first
+    URGENT = "urgent"  # red flag: urgent care first (``level``: crisis, emergency or soon)
+    CHECKIN = "checkin"  # one supportive line with the crisis line, after the answer to distress
     SMALLTALK = "smalltalk"  # greetings, thanks, "what can you do"
     BOOKING = "booking"  # a step of the booking form, or its confirmation
     HANDOFF = "handoff"  # a person takes over, or the bot is unavailable

@@ -28,12 +28,24 @@ RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 MAX_MESSAGE_CHARS = 2000
 MODEL_MAX_CHARS = 20_000
 
-URGENT = "urgent"
+URGENT = "urgent"  # emergency, crisis or soon: the urgent reply comes first
 DIAGNOSIS = "diagnosis"
 EMPTY = "empty"
 TOO_LONG = "too_long"
 NO_WORDS = "no_words"
 OVERDOSE = "overdose"
+
+# Grades of the catalogue (data/safety/red_flags.yml), most urgent first: a
+# message with signs of several grades gets the first one's reply.
+CRISIS = "crisis"
+EMERGENCY = "emergency"
+SOON = "soon"
+CHECKIN = "checkin"
+GRADES = (CRISIS, EMERGENCY, SOON, CHECKIN)
+# Grades whose reply replaces the answer (SOON adds the answer after it);
+# CHECKIN answers as usual and adds one supportive line.
+URGENT_GRADES = frozenset({CRISIS, EMERGENCY, SOON})
+ALARM_GRADES = frozenset({CRISIS, EMERGENCY})  # 911 or 988 first
 
 
 # Requests to diagnose the visitor or read their scans: declined by rule, since
@@ -53,9 +65,12 @@ _SENTENCES = re.compile(r"(?<=[.?!])\s+|\n")
 class RedFlag:
     id: str
     label: str
-    advice: str  # "emergency" or "crisis"
+    grade: str  # one of GRADES
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...] = ()
+    # Kinds the learned layer may not add when this kind's rule matched: a mild
+    # fever the rules read as lasting days is not upgraded to "fever" by a guess.
+    overrides: tuple[str, ...] = ()
 
     def matches(self, text: str) -> bool:
         """A pattern matches in a sentence that no ``unless`` pattern covers.
@@ -76,38 +91,45 @@ class Triage:
     """What the message is before anything else: urgent, unusable, or fine."""
 
     kind: str | None  # URGENT, DIAGNOSIS, EMPTY, TOO_LONG, NO_WORDS or None
-    flags: tuple[RedFlag, ...] = ()
+    flags: tuple[RedFlag, ...] = ()  # CHECKIN flags alone leave ``kind`` None
     score: float | None = None  # the learned layer's urgency score, when it ran
-    by: tuple[str, ...] = ()     # which layers raised the alarm: "rules", "model"
+    by: tuple[str, ...] = ()     # which layers found a sign: "rules", "model"
 
     @property
-    def advice(self) -> str | None:
-        return advice_for(self.flags)
+    def level(self) -> str | None:
+        """The grade of the reply: the most urgent grade among the flags."""
+        return level_of(self.flags)
 
     def as_dict(self) -> dict[str, object]:
         """What the NLU pipeline passes on to the action server and the logs."""
-        return {"kind": self.kind, "flags": [f.id for f in self.flags], "advice": self.advice,
+        return {"kind": self.kind, "flags": [f.id for f in self.flags], "level": self.level,
                 "score": None if self.score is None else round(self.score, 3), "by": list(self.by)}
 
 
-def advice_for(flags: tuple[RedFlag, ...]) -> str | None:
-    if not flags:
-        return None
-    return "crisis" if any(f.advice == "crisis" for f in flags) else "emergency"
+def level_of(flags: tuple[RedFlag, ...]) -> str | None:
+    """The most urgent grade among ``flags`` (GRADES order), or None."""
+    grades = {flag.grade for flag in flags}
+    return next((grade for grade in GRADES if grade in grades), None)
 
 
 def numbers_for(flags: tuple[RedFlag, ...]) -> list[str]:
-    """Every number the urgent reply offers, the one to call first at the front.
+    """Every number the reply offers, the one to call first at the front.
 
     An overdose may have been taken on purpose, so its reply gives the crisis
-    line after 911; a crisis reply gives 911 for immediate danger.
+    line after 911; a crisis reply gives 911 for immediate danger; "see a
+    doctor soon" gives the clinic's offices, then 911 should it get worse.
     """
     clinic = load_clinic()
-    if advice_for(flags) == "crisis":
+    level = level_of(flags)
+    if level == CRISIS:
         return [clinic.crisis_line, clinic.emergency_number]
+    if level == SOON:
+        return [*(office.phone for office in clinic.offices), clinic.emergency_number]
+    if level == CHECKIN:
+        return [clinic.crisis_line]
     if any(flag.id == OVERDOSE for flag in flags):
         return [clinic.emergency_number, clinic.crisis_line]
-    return [clinic.emergency_number]
+    return [clinic.emergency_number] if flags else []
 
 
 @lru_cache(maxsize=4)
@@ -118,12 +140,20 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> tuple[RedFlag, ...]:
         RedFlag(
             id=item["id"],
             label=item["label"],
-            advice=item["advice"],
+            grade=_grade(item),
             patterns=tuple(re.compile(p) for p in item["patterns"]),
             unless=tuple(re.compile(p) for name in item.get("unless") or [] for p in shared[name]),
+            overrides=tuple(item.get("overrides") or ()),
         )
         for item in data["flags"]
     )
+
+
+def _grade(item: dict[str, object]) -> str:
+    grade = str(item.get("grade"))
+    if grade not in GRADES:
+        raise ValueError(f"red flag {item.get('id')!r}: grade {grade!r} is not one of {GRADES}")
+    return grade
 
 
 def red_flags(text: str) -> tuple[RedFlag, ...]:
@@ -159,12 +189,38 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
         result = load_model().score(text[:MODEL_MAX_CHARS])
         score = result.urgent
         if result.flagged():
-            learned = tuple(f for f in flags_by_id(result.likely_kinds()) if f not in flags)
-            flags = in_file_order(flags + learned)
-            by = (*by, "model")
-    if flags:
+            overridden = {kind for flag in flags for kind in flag.overrides}
+            learned = tuple(f for f in learned_flags(result.kinds, result.likely_kinds())
+                            if f not in flags and f.id not in overridden)
+            if learned:
+                flags = in_file_order(flags + learned)
+                by = (*by, "model")
+    if level_of(flags) in URGENT_GRADES:
         return Triage(URGENT, flags, score, by)
-    return Triage(input_problem(text), score=score)
+    return Triage(input_problem(text), flags, score, by)
+
+
+def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...]) -> tuple[RedFlag, ...]:
+    """The learned layer's kinds, all of one grade: the grade with the most probability.
+
+    The classifier spreads a message over several kinds ("I'm exhausted from
+    fighting this": distress 0.5, self_harm 0.3). Summed by grade, the message
+    is read as the grade it is most likely to be, so weariness gets the
+    check-in and not the crisis script; on a tie the more urgent grade wins.
+    The rules layer's flags are added on top, whatever their grade.
+    """
+    known = {flag.id: flag for flag in load_red_flags()}
+    mass = dict.fromkeys(GRADES, 0.0)
+    for kind, probability in kinds:
+        if kind in known:
+            mass[known[kind].grade] += probability
+    grade = max(GRADES, key=lambda g: (mass[g], -GRADES.index(g)))
+    chosen = tuple(known[k] for k in likely if k in known and known[k].grade == grade)
+    if chosen:
+        return chosen
+    best = max((kp for kp in kinds if kp[0] in known and known[kp[0]].grade == grade),
+               key=lambda kp: kp[1], default=None)
+    return (known[best[0]],) if best else ()
 
 
 def input_problem(text: str | None) -> str | None:

@@ -18,13 +18,15 @@ from assistant.knowledge import get_article
 from assistant.text import collapse_space
 
 
-def run(action, text: str = "", intent: str = "faq", ranking=(), entities=()) -> list[dict[str, Any]]:
+def run(action, text: str = "", intent: str = "faq", ranking=(), entities=(),
+        **parse: Any) -> list[dict[str, Any]]:
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.9},
         "entities": list(entities),
         "response_selector": {"faq": {"ranking": [
             {"intent_response_key": f"faq/{t}", "confidence": c} for t, c in ranking]}},
+        **parse,
     }
     tracker = Tracker("visitor", {}, latest, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
@@ -85,6 +87,61 @@ def test_urgent_care_message_names_911_or_988():
     assert emergency["flags"] == ["bladder_bowel"]
     crisis = run(ActionUrgentCare(), "I want to kill myself")
     assert custom(crisis)["call"] == "988" and "988" in crisis[0]["text"]
+
+
+def customs(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["custom"] for m in messages if m.get("custom")]
+
+
+@pytest.mark.parametrize("text,level,call", [
+    ("my face is drooping on one side and my speech is slurred", "emergency", "911"),
+    ("I want to kill myself", "crisis", "988"),
+    ("I had breast cancer and now a new back pain wakes me at night and I've lost weight", "soon",
+     load_clinic().offices[0].phone),
+])
+def test_each_grade_has_its_own_reply_and_number(text, level, call):
+    messages = run(ActionUrgentCare(), text, intent="urgent_symptom")
+    payload = customs(messages)[0]
+    assert (payload["kind"], payload["level"], payload["call"]) == ("urgent", level, call)
+    assert call in messages[0]["text"]
+
+
+def test_see_a_doctor_soon_comes_first_then_the_answer_to_the_question():
+    messages = run(ActionUrgentCare(), "I had cancer, new back pain at night. What is PRP?",
+                   intent="urgent_symptom", ranking=[("prp_what", 0.95)],
+                   intent_ranking=[{"name": "urgent_symptom", "confidence": 1.0},
+                                   {"name": "faq", "confidence": 0.9}],
+                   triage={"flags": ["cancer_warning"], "level": "soon"})
+    kinds = [(c["kind"], c.get("level") or c.get("topic")) for c in customs(messages)]
+    assert kinds == [("urgent", "soon"), ("answer", "prp_what")]
+    assert "911" in messages[0]["text"]  # should it get worse
+
+
+def test_an_emergency_is_never_followed_by_an_answer():
+    messages = run(ActionUrgentCare(), "what is PRP? I also lost bladder control",
+                   intent="urgent_symptom", ranking=[("prp_what", 0.95)],
+                   intent_ranking=[{"name": "urgent_symptom", "confidence": 1.0},
+                                   {"name": "faq", "confidence": 0.9}],
+                   triage={"flags": ["bladder_bowel"], "level": "emergency"})
+    assert [c["kind"] for c in customs(messages)] == ["urgent"]
+
+
+CHECKIN = {"flags": ["distress"], "level": "checkin"}
+
+
+def test_a_check_in_gets_the_answer_and_one_supportive_line_with_988():
+    messages = run(ActionAnswerFaq(), "not sure how much more of this I can take. what is PRP?",
+                   ranking=[("prp_what", 0.95)], triage=CHECKIN)
+    answer, checkin = customs(messages)
+    assert (answer["kind"], answer["topic"]) == ("answer", "prp_what")
+    assert (checkin["kind"], checkin["call"]) == ("checkin", "988")
+    assert "988" in messages[-1]["text"] and "911" not in messages[-1]["text"]
+
+
+def test_a_check_in_that_is_declined_still_gets_the_supportive_line():
+    kinds = [c["kind"] for c in customs(run(ActionOutOfScope(), "I'm at my wits' end. set a timer",
+                                            intent="out_of_scope", triage=CHECKIN))]
+    assert kinds == ["fallback", "checkin"]
 
 
 @pytest.mark.parametrize("text,reason", [("", "empty"), ("a" * 5000, "too_long"), ("🙂🙂", "no_words")])

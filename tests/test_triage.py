@@ -99,8 +99,8 @@ def test_no_faq_training_phrasing_raises_a_false_alarm():
 
 
 def test_self_harm_gets_crisis_advice_and_others_emergency_advice():
-    assert triage("I want to end my life").advice == "crisis"
-    assert triage("I can't control my bowels").advice == "emergency"
+    assert triage("I want to end my life").level == "crisis"
+    assert triage("I can't control my bowels").level == "emergency"
 
 
 def test_a_red_flag_buried_in_a_huge_message_still_wins():
@@ -196,3 +196,82 @@ def test_every_rule_kind_has_training_examples_and_every_example_kind_a_rule():
 def test_a_bare_everyday_complaint_is_not_an_emergency(text):
     # The commonest first messages at a spine clinic; the classifier once sent "back pain" to 911.
     assert triage(text).kind is None
+
+
+# Issue 28: the catalogue's grades. One message per kind, in words of this
+# test's own (none is a training example or a development-set message).
+GRADED = {
+    "the wound from my fusion is oozing pus and hot to the touch": ("infection", "emergency"),
+    "her face is drooping on one side and her words are slurred": ("stroke", "emergency"),
+    "coughing up blood since my operation and I can't catch my breath": ("clot", "emergency"),
+    "my lips and tongue are swelling up after the injection": ("allergic_reaction", "emergency"),
+    "I fainted in the shower this morning and hit the floor": ("fainting", "emergency"),
+    "the incision keeps bleeding and the bleeding won't stop": ("bleeding", "emergency"),
+    "I have osteoporosis and fell in the garden today, my back is agony": ("trauma", "emergency"),
+    "how many of my pills would it take to make it stop for good": ("self_harm", "crisis"),
+    "I beat breast cancer but now a new back pain wakes me at night": ("cancer_warning", "soon"),
+    "my shin has been going numb slowly over the last three weeks": ("gradual_numbness", "soon"),
+    "I've had a low-grade fever for five days and my back aches": ("lasting_fever", "soon"),
+}
+
+
+@pytest.mark.parametrize("text,expected", GRADED.items())
+def test_each_kind_of_the_catalogue_gets_its_grade(text, expected):
+    kind, grade = expected
+    result = triage(text)
+    assert kind in {f.id for f in result.flags}
+    assert result.level == grade
+    assert result.kind == URGENT
+
+
+def test_the_most_urgent_grade_wins():
+    # a sign that needs a doctor soon, and one that needs 911 now
+    result = triage("I had cancer and new night pain, and since this morning I can't pee at all")
+    assert result.level == "emergency" and numbers_for(result.flags)[0] == "911"
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not sure how much more of this I can take; is there anything besides surgery?",
+    "at my wits' end with this hip. does prolotherapy hurt?",
+])
+def test_ambiguous_distress_is_a_check_in_not_a_crisis(text):
+    result = triage(text)
+    assert result.kind is None and result.level == "checkin"
+    assert numbers_for(result.flags) == ["988"]
+
+
+@pytest.mark.parametrize("text", [
+    "my back is murdering me, is fusion my only option?",
+    "I'd give anything for one pain-free day. how many prolotherapy sessions?",
+    "I've binged every forum thread on this and I'm still confused about PRP",
+    "I almost fainted when I saw the price of the fusion",
+    "can an injection cause an infection?",
+    "I had a stroke in 2015; can I still have prolotherapy?",
+    "the numbness in my leg has been slowly getting better since the injections",
+])
+def test_figures_of_speech_and_questions_about_risks_raise_no_alarm(text):
+    assert triage(text).level not in {"emergency", "crisis"}
+
+
+def test_every_kind_of_the_catalogue_has_training_examples():
+    from assistant.triage import load_red_flags
+
+    examples = yaml.safe_load(EXAMPLES_FILE.read_text(encoding="utf-8"))["urgent"]
+    assert {flag.id for flag in load_red_flags()} <= set(examples)
+
+
+def test_an_unknown_grade_in_the_catalogue_is_refused(tmp_path):
+    from assistant.triage import load_red_flags
+
+    path = tmp_path / "flags.yml"
+    path.write_text("flags:\n- {id: x, label: x, grade: later, patterns: [x]}\n")
+    with pytest.raises(ValueError, match="grade"):
+        load_red_flags(path)
+
+
+def test_docs_list_the_catalogue_as_it_is():
+    from assistant.paths import PROJECT_ROOT
+    from assistant.tools.evaluate_safety import catalogue_table
+
+    assert catalogue_table() in (PROJECT_ROOT / "docs" / "safety.md").read_text(encoding="utf-8"), (
+        "docs/safety.md: paste the output of `make eval-safety ARGS=--catalogue`")

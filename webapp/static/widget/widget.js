@@ -487,6 +487,7 @@
     bubble.appendChild(who);
     var custom = message.custom || {};
     if (custom.kind) { bubble.classList.add("sij-kind-" + String(custom.kind).replace(/[^a-z_]/g, "")); }
+    if (custom.level) { bubble.classList.add("sij-level-" + String(custom.level).replace(/[^a-z_]/g, "")); }
     if (custom.kind === "answer" && Array.isArray(custom.sources) && typeof custom.answer === "string") {
       this.renderAnswer(bubble, custom, message);
     } else if (message.text) {
