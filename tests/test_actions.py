@@ -106,23 +106,22 @@ def test_each_grade_has_its_own_reply_and_number(text, level, call):
     assert call in messages[0]["text"]
 
 
+def run_overridden(text: str, flag: str, level: str) -> list[dict[str, Any]]:
+    """An FAQ question (PRP) that TriageOverride turned into ``urgent_symptom``."""
+    return run(ActionUrgentCare(), text, intent="urgent_symptom", ranking=[("prp_what", 0.95)],
+               intent_ranking=[{"name": "urgent_symptom", "confidence": 1.0}, {"name": "faq", "confidence": 0.9}],
+               triage={"flags": [flag], "level": level})
+
+
 def test_see_a_doctor_soon_comes_first_then_the_answer_to_the_question():
-    messages = run(ActionUrgentCare(), "I had cancer, new back pain at night. What is PRP?",
-                   intent="urgent_symptom", ranking=[("prp_what", 0.95)],
-                   intent_ranking=[{"name": "urgent_symptom", "confidence": 1.0},
-                                   {"name": "faq", "confidence": 0.9}],
-                   triage={"flags": ["cancer_warning"], "level": "soon"})
+    messages = run_overridden("I had cancer, new back pain at night. What is PRP?", "cancer_warning", "soon")
     kinds = [(c["kind"], c.get("level") or c.get("topic")) for c in customs(messages)]
     assert kinds == [("urgent", "soon"), ("answer", "prp_what")]
     assert "911" in messages[0]["text"]  # should it get worse
 
 
 def test_an_emergency_is_never_followed_by_an_answer():
-    messages = run(ActionUrgentCare(), "what is PRP? I also lost bladder control",
-                   intent="urgent_symptom", ranking=[("prp_what", 0.95)],
-                   intent_ranking=[{"name": "urgent_symptom", "confidence": 1.0},
-                                   {"name": "faq", "confidence": 0.9}],
-                   triage={"flags": ["bladder_bowel"], "level": "emergency"})
+    messages = run_overridden("what is PRP? I also lost bladder control", "bladder_bowel", "emergency")
     assert [c["kind"] for c in customs(messages)] == ["urgent"]
 
 
