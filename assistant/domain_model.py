@@ -33,9 +33,15 @@ import yaml
 from assistant.paths import PROJECT_ROOT
 from assistant.red_flag_model import EXAMPLES_FILE as SAFETY_FILE
 from assistant.retrieval import tokens
-from assistant.text_model import NgramVectorClassifier, cached, nlu_examples, source_digest
+from assistant.text_model import (
+    EVERYDAY_FILE,
+    NgramVectorClassifier,
+    cached,
+    everyday_requests,
+    nlu_examples,
+    source_digest,
+)
 
-EVERYDAY_FILE = PROJECT_ROOT / "data" / "out_of_domain" / "clinc150_train.txt"
 IN, OUT = "in", "out"
 # Intents of this bot whose examples say what "in domain" looks like.
 IN_DOMAIN_INTENTS = ("book_appointment",)
@@ -46,11 +52,6 @@ MODEL_VERSION = "1"
 # A word of ours counts as this bot's own when this many of our examples use
 # it and none of the everyday requests does.
 DOMAIN_TERM_MIN_USES = 3
-
-
-def everyday_requests(path: Path = EVERYDAY_FILE) -> list[str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def load_examples() -> tuple[list[str], list[str]]:

@@ -139,6 +139,17 @@ class NgramVectorClassifier:
         return blocks
 
 
+# CLINC150's train-split requests to other assistants (assistant/tools/evaluate_clinc.py
+# writes it): the everyday side of the out-of-domain detector, and negatives of the
+# red-flag model.
+EVERYDAY_FILE = PROJECT_ROOT / "data" / "out_of_domain" / "clinc150_train.txt"
+
+
+def everyday_requests(path: Path = EVERYDAY_FILE) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def nlu_examples() -> dict[str, list[str]]:
     """intent -> its examples in ``data/nlu``, entity markup removed ("[Queens](office)" -> "Queens")."""
     import yaml

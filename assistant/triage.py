@@ -71,6 +71,13 @@ class RedFlag:
     # Kinds the learned layer may not add when this kind's rule matched: a mild
     # fever the rules read as lasting days is not upgraded to "fever" by a guess.
     overrides: tuple[str, ...] = ()
+    # Patterns read the whole message, not sentence by sentence: "I had colon
+    # cancer. Now I'm losing weight and my back hurts" tells it in two.
+    whole_message: bool = False
+    # A guess of this kind by the learned layer alone is dropped when one of
+    # these matches the message ("this pain will be the death of me" is not a
+    # crisis); the rules of the kind still apply.
+    learned_unless: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: str) -> bool:
         """A pattern matches in a sentence that no ``unless`` pattern covers.
@@ -79,7 +86,7 @@ class RedFlag:
         ("can SI problems cause bladder issues?") or tells an old story ("a
         car accident in 2015"); the learned layer still reads the message.
         """
-        for sentence in _SENTENCES.split(text):
+        for sentence in [text] if self.whole_message else _SENTENCES.split(text):
             if any(p.search(sentence) for p in self.patterns) \
                     and not any(u.search(sentence) for u in self.unless):
                 return True
@@ -144,6 +151,9 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> tuple[RedFlag, ...]:
             patterns=tuple(re.compile(p) for p in item["patterns"]),
             unless=tuple(re.compile(p) for name in item.get("unless") or [] for p in shared[name]),
             overrides=tuple(item.get("overrides") or ()),
+            whole_message=bool(item.get("whole_message", False)),
+            learned_unless=tuple(re.compile(p) for name in item.get("learned_unless") or []
+                                 for p in shared[name]),
         )
         for item in data["flags"]
     )
@@ -190,8 +200,10 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
         score = result.urgent
         if result.flagged():
             overridden = {kind for flag in flags for kind in flag.overrides}
+            folded = fold(text)
             learned = tuple(f for f in learned_flags(result.kinds, result.likely_kinds())
-                            if f not in flags and f.id not in overridden)
+                            if f not in flags and f.id not in overridden
+                            and not any(p.search(folded) for p in f.learned_unless))
             if learned:
                 flags = in_file_order(flags + learned)
                 by = (*by, "model")

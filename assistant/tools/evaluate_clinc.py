@@ -38,7 +38,7 @@ LEFT_OUT = {"greeting", "goodbye", "thank_you", "are_you_a_bot", "what_can_i_ask
 BOOKING_INTENTS = {"book_appointment"}
 INSURANCE_FAQ = "out_of_network"
 INSURANCE_INTENTS = {"insurance", "insurance_change"}
-BARS = {"answered": 0.01, "booking": 0.005}
+BARS = {"answered": 0.01, "booking": 0.005, "urgent": 0.001}  # urgent: issue 28
 # Intents left out of the detector's examples: yes/no/maybe/cancel are this
 # bot's own words too (the booking form), and visitors' insurance questions
 # get the clinic's out-of-network answer, which the article does give.
@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind in ("declined", "out-of-network", "answered", "booking", "clarify", "urgent", "other"):
         share = counts[kind] / total
         bar = BARS.get(kind)
-        mark = "" if bar is None else (f"  (bar <= {bar:.1%}) " + ("OK" if share <= bar else "HIGH"))
-        print(f"  {kind:14s} {counts[kind]:5d}  {share:6.1%}{mark}")
+        mark = "" if bar is None else (f"  (bar <= {bar:.2%}) " + ("OK" if share <= bar else "HIGH"))
+        print(f"  {kind:14s} {counts[kind]:5d}  {share:7.2%}{mark}")
     print("  (out-of-network: insurance questions given the clinic's out-of-network reply, the one thing "
           "the article says about insurance; any other answer counts as answered)")
     wrong_insurance = sum(kind == "answered" and topic == INSURANCE_FAQ for kind, topic in outcomes)

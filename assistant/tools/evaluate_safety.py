@@ -52,7 +52,8 @@ SEALED_1 = (SEALED / "red_flags", SEALED / "ordinary")
 # Issue 28's sealed set: red flags with their grade, ordinary messages and check-in cases.
 SEALED_2 = SEALED / "safety_2"
 DEV = PROJECT_ROOT / "tests" / "eval" / "safety_dev.yml"
-DEV_2 = PROJECT_ROOT / "tests" / "eval" / "safety_dev_2.yml"
+# Graded development sets (issue 28's format), one file per writer.
+DEV_GRADED = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
 
 RECALL_BAR = 1.0
 FALSE_ALARM_BAR = 0.01      # emergency or crisis replies to ordinary messages (issue 28)
@@ -202,8 +203,8 @@ def development_set() -> tuple[list[RedFlagCase], list[str], list[str]]:
     cases = [RedFlagCase(i["text"], i["kind"], str(i["call"]), "dev") for i in dev["red_flags"]]
     ordinary = list(dev["ordinary"])
     checkin: list[str] = []
-    if DEV_2.exists():
-        graded = load_graded([DEV_2])
+    if DEV_GRADED:
+        graded = load_graded(DEV_GRADED)
         cases += graded.red_flags
         ordinary += graded.ordinary
         checkin += graded.checkin
@@ -268,11 +269,12 @@ def print_report(name: str, report: Report, show: bool) -> None:
             print(f"  FALSE ALARM: {text}  -> {[f.id for f in triage(text).flags]}")
         for text, level in report.checkin_misses:
             print(f"  CHECK-IN MISS got={level}: {text}  -> {[f.id for f in triage(text).flags]}")
-    elif misses or report.checkin_misses:
-        print("  misses by kind (text withheld): "
-              + ", ".join(f"{k} {c}" for k, c in Counter(r.case.kind for r in misses).items())
-              + (f"; check-in cases read as: {dict(Counter(lv for _, lv in report.checkin_misses))}"
-                 if report.checkin_misses else ""))
+    else:
+        if misses:
+            print("  misses by kind (text withheld): "
+                  + ", ".join(f"{k} {c}" for k, c in Counter(r.case.kind for r in misses).items()))
+        if report.checkin_misses:
+            print(f"  check-in cases missed, read as: {dict(Counter(lv for _, lv in report.checkin_misses))}")
 
 
 def _per(what: str, report: Report, key: Callable[[Result], str]) -> None:

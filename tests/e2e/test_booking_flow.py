@@ -73,3 +73,41 @@ def test_talk_to_a_person_hands_off_with_phones(bot):
     messages = bot.send("can I talk to a real person?")
     assert kinds(bot, messages) == ["handoff"]
     assert "(708) 393-8266" in messages[0]["text"]
+
+
+def levels(messages) -> list[tuple[str, str | None]]:
+    return [(m["custom"]["kind"], m["custom"].get("level")) for m in messages if "custom" in m]
+
+
+def test_a_red_flag_inside_the_booking_form_comes_first_then_the_form_goes_on(bot):
+    sender = uuid.uuid4().hex
+    bot.send("I'd like to book an appointment", sender)
+    reply = bot.send("my wife's face is drooping on one side and her speech is slurred", sender)
+    assert levels(reply)[0] == ("urgent", "emergency") and "911" in reply[0]["text"]
+    assert step(bot, reply) == "booking_name"  # the form asks again after the advice
+
+
+def test_graded_replies_through_the_real_servers(bot):
+    """Emergency, crisis, a doctor soon (then the answer), and a check-in (the answer, then 988)."""
+    long_question = ("I've been reading about prolotherapy and PRP for my SI joint and wondering how many "
+                     "sessions people need and whether you take insurance. Also, since this morning I "
+                     "can't feel my groin or bottom at all and I wet myself without noticing.")
+    assert levels(bot.send(long_question))[0] == ("urgent", "emergency")
+    crisis = bot.send("how many of my pills would it take to make it stop for good")
+    assert levels(crisis)[0] == ("urgent", "crisis") and "988" in crisis[0].get("text", "")
+    # The answer follows when the classifiers recognise the question inside the story;
+    # the advice comes either way (actions/answers.py, answer_if_decided).
+    soon = bot.send("how many prolotherapy treatments will I need? I've had a slight temperature "
+                    "for four days and my back is sore")
+    assert levels(soon) == [("urgent", "soon"), ("answer", None)]
+    assert [m["custom"] for m in soon if "custom" in m][-1]["topic"] == "number_of_treatments"
+    checkin = bot.send("I'm at the end of my rope. Is fusion my only option?")
+    assert [kind for kind, _ in levels(checkin)] == ["answer", "checkin"]
+    assert "988" in " ".join(m.get("text") or "" for m in checkin)
+    assert next(m["custom"] for m in checkin if "custom" in m)["topic"] == "fusion_only_option"
+    # When the classifiers cannot place the question inside the distress, the decline
+    # still ends with the supportive line (issue 28: the answer itself is issue 29's work).
+    declined = bot.send("Not sure how much more of this I can take; is there anything besides surgery?")
+    assert [kind for kind, _ in levels(declined)][-1] == "checkin"
+    figure = bot.send("my back is murdering me, is fusion my only option?")
+    assert "urgent" not in kinds(bot, figure) and "checkin" not in kinds(bot, figure)
