@@ -44,7 +44,8 @@ EXAMPLES_FILE = PROJECT_ROOT / "data" / "safety" / "examples.yml"
 NONE = "none"
 
 # Probability that a message is urgent (1 - P(none)) at or above which it is
-# sent to urgent care. Chosen for recall on the development set (docs/nlu.md).
+# sent to urgent care: the highest at which the development sets keep every
+# red flag (docs/safety.md).
 THRESHOLD = float(os.environ.get("RED_FLAG_THRESHOLD", "0.35"))
 
 # Every n-th of CLINC150's everyday requests is a negative example (all 14,000
@@ -86,12 +87,12 @@ def segments(text: str) -> list[str]:
     return [text, *[p for p in parts if p != text]]
 
 
-def load_examples(path: Path = EXAMPLES_FILE, everyday: bool = True) -> tuple[list[str], list[str]]:
+def load_examples(path: Path = EXAMPLES_FILE) -> tuple[list[str], list[str]]:
     """(texts, labels) from the examples file, plus FAQ and small-talk phrasings as ``none``.
 
-    With ``everyday``, also CLINC150's train-split requests to other assistants
-    (the out-of-domain detector's examples) as ``none``: "I think my luggage got
-    lost" or "I no longer want this phone to sync" once read as a crisis.
+    Also every EVERYDAY_STEP-th of CLINC150's train-split requests to other
+    assistants (the out-of-domain detector's examples) as ``none``: "I think my
+    luggage got lost" or "I no longer want this phone to sync" once read as a crisis.
     """
     from assistant.faq import load_faqs  # the FAQ source is the other half of the negatives
 
@@ -104,8 +105,7 @@ def load_examples(path: Path = EXAMPLES_FILE, everyday: bool = True) -> tuple[li
     ordinary = list(data.get("ordinary") or [])
     ordinary += [p for faq in load_faqs() for p in faq.phrasings]
     ordinary += [e for examples in nlu_examples().values() for e in examples]
-    if everyday:
-        ordinary += everyday_requests()[::EVERYDAY_STEP]
+    ordinary += everyday_requests()[::EVERYDAY_STEP]
     texts += ordinary
     labels += [NONE] * len(ordinary)
     return texts, labels
@@ -162,7 +162,7 @@ def train() -> RedFlagModel:
     """
     texts, labels = load_examples()
     ordinary = [text for text, label in zip(texts, labels, strict=True) if label == NONE]
-    parts = [part for text in ordinary for part in segments(text)[1:]]  # short requests have none
+    parts = [part for text in ordinary for part in segments(text)[1:]]
     return RedFlagModel().fit(texts + parts, labels + [NONE] * len(parts))
 
 
