@@ -9,13 +9,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation bench-console data validate train run run-scaled scaled-deps test lint eval eval-clinc eval-safety compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation bench-console data validate train run run-scaled scaled-deps test lint eval eval-article eval-clinc eval-safety compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
 	@echo "make test     install if needed, lint, train if needed, run every test"
 	@echo "make train    validate and train; serves the model without the evaluation gate (FORCE=1 retrains)"
 	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
+	@echo "make eval-article  questions written from the article alone: answered with the detail asked"
 	@echo "make eval-safety   red-flag recall and false alarms (development and sealed sets)"
 	@echo "make faq-new ID=x   add an FAQ template;  make retrain   validate, train, evaluate, serve if the bars hold"
 	@echo "make rollback serve the previous model;  make import-labels   staff labels -> FAQ phrasings"
@@ -103,6 +104,12 @@ test: lint train browser scaled-deps
 
 eval: train
 	@$(PY) -m assistant.tools.evaluate $(ARGS)
+	@$(PY) -m assistant.tools.evaluate_article
+
+# Questions written from the article alone: answered with the detail asked, declined when out of
+# scope (development sets with ARGS=--show; sealed sets print numbers only)
+eval-article: train
+	@$(PY) -m assistant.tools.evaluate_article $(ARGS)
 
 # Out-of-scope check on CLINC150's public test queries (numbers only)
 eval-clinc: train

@@ -11,25 +11,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.replies import (
     BOOK_BUTTON,
     HUMAN_BUTTON,
-    PASSAGE_LEAD,
-    PASSAGE_TITLE,
-    answer_body,
-    answer_text,
     faqs,
-    passage_sources,
-    passage_text,
     send,
     send_checkin,
-    sources_payload,
+    send_reply,
     topic_button,
 )
+from assistant.answering import decision_for, reply_for_decision
+from assistant.answering.compose import faq_reply
 from assistant.clinic import load_clinic
-from assistant.passages import Passage, default_passage_retriever
-from assistant.passages import enabled as passages_enabled
 from assistant.reply_kinds import ReplyKind
-from assistant.retrieval import default_retriever
-from assistant.routing import ANSWER, CLARIFY, PASSAGE_TOPIC, Decision, decide
-from assistant.served import index_faqs
+from assistant.routing import ANSWER, CLARIFY, Decision
 from assistant.triage import is_diagnosis_request
 
 # Shown when the bot declines: the topics visitors ask about most.
@@ -44,33 +36,12 @@ def _chosen_topic(tracker: Tracker) -> str | None:
     return next(tracker.get_latest_entity_values("topic"), None)
 
 
-def send_answer(dispatcher: CollectingDispatcher, topic: str, confidence: float | None,
-                index_only: bool = False) -> None:
-    faq = faqs()[topic]
-    # index_only: found by retrieval alone while the model learning this FAQ trains (staff can tell).
-    send(dispatcher, ReplyKind.ANSWER, answer_text(faq),
-         buttons=[BOOK_BUTTON] if faq.book else [],
-         topic=faq.id, title=faq.title, confidence=confidence,
-         answer=answer_body(faq), sources=sources_payload(faq),
-         **({"index_only": True} if index_only else {}))
-
-
-def send_passage(dispatcher: CollectingDispatcher, passage: Passage, confidence: float) -> None:
-    """A passage of the article, verbatim with its citations, for a question no FAQ fits."""
-    send(dispatcher, ReplyKind.ANSWER, passage_text(passage), buttons=[BOOK_BUTTON],
-         topic=PASSAGE_TOPIC, title=PASSAGE_TITLE, confidence=confidence, answer=PASSAGE_LEAD,
-         sources=passage_sources(passage), passage={"article": passage.article, "number": passage.number})
-
-
-def send_decided_answer(dispatcher: CollectingDispatcher, decision: Decision) -> list[dict[str, Any]]:
+def send_decided_answer(dispatcher: CollectingDispatcher, decision: Decision,
+                        question: str = "") -> list[dict[str, Any]]:
     """Send an ANSWER decision (an FAQ or a passage); the events that record its topic."""
-    confidence = round(decision.confidence, 4)
-    if decision.topic == PASSAGE_TOPIC and decision.passage is not None:
-        send_passage(dispatcher, decision.passage, confidence)
-        return []
-    assert decision.topic is not None
-    send_answer(dispatcher, decision.topic, confidence, decision.index_only)
-    return [SlotSet("topic", decision.topic)]
+    reply = reply_for_decision(decision, question)
+    send_reply(dispatcher, reply)
+    return [SlotSet("topic", reply.topic)] if reply.topic in faqs() else []
 
 
 def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope") -> None:
@@ -106,10 +77,9 @@ def answer_if_decided(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     parse = parse_before_triage(tracker.latest_message or {})
     if (parse.get("intent") or {}).get("name") not in {"faq", "out_of_scope", "nlu_fallback"}:
         return []
-    decision = decide(parse, set(faqs()), retriever=default_retriever(), index_topics=index_faqs(),
-                      passages=default_passage_retriever() if passages_enabled() else None)
+    decision = decision_for(parse)
     if decision.kind == ANSWER and decision.topic:
-        return send_decided_answer(dispatcher, decision)
+        return send_decided_answer(dispatcher, decision, parse.get("text") or "")
     return []
 
 
@@ -124,14 +94,13 @@ class ActionAnswerFaq(Action):
         known = faqs()
         chosen = _chosen_topic(tracker)
         if chosen in known:
-            send_answer(dispatcher, chosen, None)
+            send_reply(dispatcher, faq_reply(known[chosen], None))
             return [SlotSet("topic", chosen)]
-        decision = decide(tracker.latest_message, set(known), retriever=default_retriever(),
-                          index_topics=index_faqs(),
-                          passages=default_passage_retriever() if passages_enabled() else None)
+        decision = decision_for(tracker.latest_message)
         events: list[dict[str, Any]] = []
         if decision.kind == ANSWER and decision.topic:
-            events = send_decided_answer(dispatcher, decision)
+            events = send_decided_answer(dispatcher, decision,
+                                         tracker.latest_message.get("text") or "")
         elif decision.kind == CLARIFY:
             options = [known[t] for t in decision.options]
             send(dispatcher, ReplyKind.CLARIFY,
@@ -154,10 +123,10 @@ class ActionOutOfScope(Action):
         if not diagnosis:
             # A new FAQ not yet in the model (the classifiers call its questions out of
             # scope), or DIET torn between an FAQ and out of scope: decide() may answer.
-            decision = decide(tracker.latest_message, set(faqs()), retriever=default_retriever(),
-                              index_topics=index_faqs())
+            decision = decision_for(tracker.latest_message, with_passages=False)
             if decision.kind == ANSWER and decision.topic:
-                events = send_decided_answer(dispatcher, decision)
+                events = send_decided_answer(dispatcher, decision,
+                                             tracker.latest_message.get("text") or "")
                 send_checkin(dispatcher, tracker.latest_message)
                 return events
         send_decline(dispatcher, reason="diagnosis" if diagnosis else "out_of_scope")

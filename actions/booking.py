@@ -14,14 +14,14 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import send_answer
+from actions.answers import send_decided_answer
 from actions.conversation import send_capabilities, send_handoff
-from actions.replies import BOOK_BUTTON, faqs, send
+from actions.replies import BOOK_BUTTON, send
 from assistant import bookings
+from assistant.answering import decision_for
 from assistant.clinic import Office, load_clinic
 from assistant.reply_kinds import ReplyKind
-from assistant.retrieval import default_retriever
-from assistant.routing import ANSWER, decide
+from assistant.routing import ANSWER
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +125,10 @@ def send_already_booking(dispatcher: CollectingDispatcher, step: str | None) -> 
 
 
 def answer_if_faq(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    known = faqs()
-    decision = decide(tracker.latest_message, set(known), retriever=default_retriever())
+    decision = decision_for(tracker.latest_message, with_passages=False)
     if decision.kind != ANSWER or not decision.topic:
         return False
-    send_answer(dispatcher, decision.topic, round(decision.confidence, 4))
+    send_decided_answer(dispatcher, decision, tracker.latest_message.get("text") or "")
     return True
 
 

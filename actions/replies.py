@@ -12,10 +12,9 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.answering.compose import Reply
 from assistant.clinic import load_clinic
 from assistant.faq import Faq, faq_index
-from assistant.knowledge import get_article
-from assistant.passages import Passage
 from assistant.reply_kinds import ReplyKind
 from assistant.triage import CHECKIN
 
@@ -54,6 +53,13 @@ def send_checkin(dispatcher: CollectingDispatcher, message: dict[str, Any] | Non
          call=line, numbers=[line])
 
 
+def send_reply(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    """An answer built by the answer layer (assistant.answering), with its buttons."""
+    send(dispatcher, ReplyKind.ANSWER, reply.text, buttons=[BOOK_BUTTON] if reply.book else [],
+         topic=reply.topic, title=reply.title, confidence=reply.confidence, answer=reply.body,
+         sources=list(reply.sources), **reply.extra)
+
+
 def topic_button(faq: Faq) -> dict[str, str]:
     # Buttons name the topic by id; the payload bypasses NLU, so a click can
     # never be misclassified.
@@ -62,57 +68,6 @@ def topic_button(faq: Faq) -> dict[str, str]:
 
 def disclaimer() -> str:
     return DISCLAIMER.format(emergency=load_clinic().emergency_number)
-
-
-def citation_for(ref: int | None, article_slug: str | None = None) -> str | None:
-    if ref is None:
-        return None
-    return get_article(article_slug).references.get(ref)
-
-
-def source_label(ref: int | None, article_slug: str | None = None) -> str:
-    """"[7] Author. Title. Journal." or, for an uncited passage, the article itself."""
-    citation = citation_for(ref, article_slug)
-    if citation is None:
-        return f"{load_clinic().name}, “{get_article(article_slug).title}”"
-    return f"[{ref}] {citation}"
-
-
-def sources_payload(faq: Faq) -> list[dict[str, Any]]:
-    return [
-        {"quote": s.quote, "citation": citation_for(s.ref, s.article), "ref": s.ref,
-         "label": source_label(s.ref, s.article)}
-        for s in faq.sources
-    ]
-
-
-PASSAGE_TITLE = "From the clinic's article"
-PASSAGE_LEAD = ("No prepared answer fits your question exactly, but this passage of the clinic's "
-                "article speaks to it:")
-
-
-def passage_sources(passage: Passage) -> list[dict[str, Any]]:
-    """The passage once, with every study it cites in its label (the article itself if none)."""
-    refs = passage.refs or (None,)
-    label = "; ".join(source_label(ref, passage.article) for ref in refs)
-    return [{"quote": passage.text, "citation": citation_for(refs[0], passage.article), "ref": refs[0],
-             "label": label}]
-
-
-def passage_text(passage: Passage) -> str:
-    source = passage_sources(passage)[0]
-    return f"{PASSAGE_LEAD}\n\n“{source['quote']}”\n— {source['label']}"
-
-
-def answer_body(faq: Faq) -> str:
-    return load_clinic().fill(faq.answer)
-
-
-def answer_text(faq: Faq) -> str:
-    """Answer, then each verbatim passage and where it comes from."""
-    parts = [answer_body(faq)]
-    parts += [f"“{s['quote']}”\n— {s['label']}" for s in sources_payload(faq)]
-    return "\n\n".join(parts)
 
 
 def faqs() -> dict[str, Faq]:

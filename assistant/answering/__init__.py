@@ -1,0 +1,70 @@
+"""The answer layer: from a parsed message to the answer a visitor gets.
+
+One entry point, :func:`reply_for_parse`, used by the action server
+(``actions/answers.py``) and by ``make eval-article`` alike, so the evaluation
+scores exactly what visitors read. The decision itself (answer, clarify,
+decline) is :func:`assistant.routing.decide`; the words are built in
+:mod:`assistant.answering.compose`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.answering.compose import Reply, faq_reply, passage_reply
+from assistant.faq import faq_index
+from assistant.passages import default_passage_retriever
+from assistant.passages import enabled as passages_enabled
+from assistant.retrieval import default_retriever
+from assistant.routing import ANSWER, CLARIFY, FAQ_INTENT, PASSAGE_TOPIC, Decision, decide
+from assistant.served import index_faqs
+from assistant.triage import is_diagnosis_request
+
+URGENT_INTENT = "urgent_symptom"
+DECLINE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
+SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "capabilities"})
+
+__all__ = ["Reply", "decision_for", "reply_for_decision", "reply_for_parse"]
+
+
+def decision_for(parse: dict[str, Any], with_passages: bool | None = None) -> Decision:
+    """The decision for a message DIET calls an FAQ question or out of scope."""
+    if with_passages is None:
+        with_passages = passages_enabled()
+    return decide(parse, set(faq_index()), retriever=default_retriever(), index_topics=index_faqs(),
+                  passages=default_passage_retriever() if with_passages else None)
+
+
+def reply_for_decision(decision: Decision, question: str = "") -> Reply:
+    """An ANSWER decision as the answer's words; a clarifying question or a decline as their kind."""
+    if decision.kind == ANSWER and decision.topic == PASSAGE_TOPIC and decision.passage is not None:
+        return passage_reply(decision.passage, round(decision.confidence, 4))
+    if decision.kind == ANSWER and decision.topic:
+        return faq_reply(faq_index()[decision.topic], round(decision.confidence, 4), decision.index_only,
+                         question)
+    if decision.kind == CLARIFY:
+        return Reply("clarify", decision.topic, options=decision.options)
+    return Reply("fallback")
+
+
+def reply_for_parse(parse: dict[str, Any]) -> Reply:
+    """What the bot answers to a parsed message, as far as the answer layer decides it.
+
+    FAQ questions may be answered with a passage; messages DIET calls out of
+    scope only with an FAQ (a new FAQ not in the model yet, or DIET torn), and a
+    request for a diagnosis is always declined (actions/answers.py).
+    """
+    intent = (parse.get("intent") or {}).get("name")
+    text = parse.get("text") or ""
+    if intent == URGENT_INTENT:
+        return Reply("urgent")
+    if intent == FAQ_INTENT:
+        return reply_for_decision(decision_for(parse), text)
+    if intent in DECLINE_INTENTS:
+        if is_diagnosis_request(text):
+            return Reply("fallback")
+        reply = reply_for_decision(decision_for(parse, with_passages=False), text)
+        return reply if reply.kind == "answer" else Reply("fallback")
+    if intent in SMALLTALK_INTENTS:
+        return Reply("smalltalk")
+    return Reply(intent or "none")

@@ -1,0 +1,177 @@
+"""Questions written from the article alone, scored offline: ``make eval-article``.
+
+The sets in ``../shared/eval`` format (``in_scope: [{q, expect_any}]``,
+``out_of_scope: [{q}]``) are scored the way ``score_replies.py`` scores a running
+bot: an in-scope question is a hit when the reply is an answer whose text,
+quotes or citations hold one of its verbatim fragments (the detail asked, not
+only the topic); an out-of-scope message is a hit when it is declined. Here
+the trained model parses each message and the action server's own decision and
+reply text (:mod:`assistant.answering`) are applied to the parse, so a run takes
+seconds instead of a bot start and a REST round trip per message.
+
+Development sets (``tests/eval/article``, and ``../shared/eval`` when it is
+there) print their misses with ``--show``; sealed sets (``tests/sealed/article``)
+print numbers and kinds of misses only, never texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.paths import PROJECT_ROOT
+from assistant.served import current_model
+
+SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "article-questions-dev.yml"
+DEV_DIR = PROJECT_ROOT / "tests" / "eval" / "article"
+SEALED_DIR = PROJECT_ROOT / "tests" / "sealed" / "article"
+PARSE_CACHE = PROJECT_ROOT / "var" / "cache" / "article-parses"
+DECLINED = {"fallback", "smalltalk", "handoff"}
+
+
+def norm(text: str) -> str:
+    """As score_replies.py compares: whitespace collapsed, lower case."""
+    return re.sub(r"\s+", " ", text or "").strip().lower()
+
+
+@dataclass(frozen=True)
+class Scored:
+    section: str  # in_scope or out_of_scope
+    text: str
+    kind: str  # the reply kind the bot would send first (answer, clarify, fallback, urgent, ...)
+    topic: str | None
+    hit: bool
+
+    @property
+    def miss_kind(self) -> str:
+        """Why a miss missed, in words that reveal nothing of the question."""
+        if self.hit:
+            return ""
+        if self.section == "out_of_scope":
+            return f"answered ({self.kind})" if self.kind == "answer" else f"replied {self.kind}"
+        if self.kind == "answer":
+            return "answered without the detail"
+        named = {"fallback": "declined", "clarify": "clarifying question"}
+        return named.get(self.kind, f"replied {self.kind}")
+
+
+def load_set(path: Path) -> dict[str, list[dict[str, Any]]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {section: list(data.get(section) or []) for section in ("in_scope", "out_of_scope")}
+
+
+def sets_in(directory: Path) -> dict[str, Path]:
+    return {path.stem: path for path in sorted(directory.glob("*.yml"))}
+
+
+def _cache_path(model: str) -> Path:
+    stat = Path(model).stat()
+    identity = f"{Path(model).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return PARSE_CACHE / f"{key}.json"
+
+
+def parse_all(model: str, texts: list[str]) -> dict[str, dict[str, Any]]:
+    """text -> parse, with parses of this model kept under var/cache (tuning reruns in seconds)."""
+    path = _cache_path(model)
+    known: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [text for text in dict.fromkeys(texts) if text not in known]
+    if missing:
+        known.update(zip(missing, asyncio.run(_parse(model, missing)), strict=True))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(known))
+    return {text: known[text] for text in texts}
+
+
+async def _parse(model: str, texts: list[str]) -> list[dict[str, Any]]:
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa logs parsed texts at debug level; sealed texts stay unseen
+    agent = Agent.load(model)
+    return [_plain(await agent.parse_message(text)) for text in texts]
+
+
+def _plain(parse: dict[str, Any]) -> dict[str, Any]:
+    """The parse as JSON can keep it (numpy numbers become floats)."""
+    return json.loads(json.dumps(parse, default=float))
+
+
+def score(items: dict[str, list[dict[str, Any]]], parses: dict[str, dict[str, Any]]) -> list[Scored]:
+    from assistant.answering import reply_for_parse
+
+    scored = []
+    for section in ("in_scope", "out_of_scope"):
+        for item in items[section]:
+            reply = reply_for_parse(parses[item["q"]])
+            if section == "in_scope":
+                evidence = norm(reply.evidence)
+                hit = reply.kind == "answer" and any(norm(f) in evidence for f in item["expect_any"])
+            else:
+                hit = reply.kind in DECLINED
+            scored.append(Scored(section, item["q"], reply.kind, reply.topic, hit))
+    return scored
+
+
+def summary_line(name: str, scored: list[Scored]) -> str:
+    parts = []
+    for section in ("in_scope", "out_of_scope"):
+        chosen = [s for s in scored if s.section == section]
+        if chosen:
+            hits = sum(s.hit for s in chosen)
+            parts.append(f"{section} {hits}/{len(chosen)} = {hits / len(chosen):.1%}")
+    return f"{name:28s} " + "   ".join(parts)
+
+
+def miss_kinds(scored: list[Scored]) -> str:
+    counts = Counter(f"{s.section}: {s.miss_kind}" for s in scored if not s.hit)
+    return ", ".join(f"{kind} {n}" for kind, n in counts.most_common())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", help="model archive (default: the served one)")
+    parser.add_argument("--show", action="store_true", help="print the development sets' misses")
+    parser.add_argument("--set", action="append", default=[], help="score this development set file too")
+    args = parser.parse_args(argv)
+    model = args.model or str(current_model() or "")
+    if not model:
+        raise SystemExit("No trained model in models/: run `make train` first.")
+    dev = {"shared dev": SHARED_DEV} if SHARED_DEV.exists() else {}
+    dev |= {f"dev {name}": path for name, path in sets_in(DEV_DIR).items()}
+    dev |= {Path(p).stem: Path(p) for p in args.set}
+    sealed = {f"sealed {name}": path for name, path in sets_in(SEALED_DIR).items()}
+    loaded = {name: load_set(path) for name, path in {**dev, **sealed}.items()}
+    texts = [item["q"] for items in loaded.values() for section in items.values() for item in section]
+    parses = parse_all(model, texts)
+    results = {name: score(items, parses) for name, items in loaded.items()}
+    for group, names in (("Development sets", dev), ("Sealed sets (numbers only)", sealed)):
+        if not names:
+            continue
+        print(group)
+        every = [s for name in names for s in results[name]]
+        for name in names:
+            print("  " + summary_line(name, results[name]))
+        if len(names) > 1:
+            print("  " + summary_line("all", every))
+        print(f"    misses: {miss_kinds(every)}")
+    if args.show:
+        for name in dev:
+            for s in results[name]:
+                if not s.hit:
+                    print(f"MISS {name} | {s.section} | {s.kind} {s.topic or ''} | {s.text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

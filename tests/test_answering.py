@@ -1,0 +1,101 @@
+"""The answer layer (assistant/answering): sentences, quotes chosen for the question, the reply."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering import reply_for_parse
+from assistant.answering.compose import faq_reply
+from assistant.answering.quotes import MAX_QUOTES, choose_quotes
+from assistant.answering.sentences import is_heading, sentences, split_sentences
+from assistant.faq import faq_index
+from assistant.knowledge import get_article
+
+
+@pytest.fixture(scope="module")
+def article():
+    return get_article(None)
+
+
+def sentence_with(article, fragment: str):
+    return next(s for s in sentences(article) if fragment in s.text)
+
+
+def test_sentences_are_verbatim_and_cite_known_studies(article):
+    found = sentences(article)
+    assert len(found) > 300
+    for sentence in found:
+        assert sentence.text in article.normalised
+        assert all(ref in article.references for ref in sentence.refs)
+    assert not any(article.references[1] in s.text for s in found), "the reference list is no sentence"
+
+
+def test_a_study_reported_before_its_citation_mark_is_credited_to_it(article):
+    # "Doctors in Germany examined ... Here is what they said:" then the findings, "(6)" at the end.
+    assert sentence_with(article, "Female patients suffered more").refs == (6,)
+    assert sentence_with(article, "100 consecutive patients").refs == (6,)
+
+
+def test_the_clinics_own_voice_is_never_credited_to_a_study(article):
+    assert sentence_with(article, "Our clinical experience has been").refs == ()
+    assert sentence_with(article, "We hope to help patients avoid").refs == ()
+
+
+def test_abbreviations_do_not_end_a_sentence():
+    assert split_sentences("In 1995 A. Schwarzer et al. wrote it. Then Dr. Hauser agreed.") == [
+        "In 1995 A. Schwarzer et al. wrote it.", "Then Dr. Hauser agreed."]
+    assert is_heading("Can you avoid fusion surgery?")
+    assert not is_heading("Pain was the reason for “failed-back-surgery.”(6)")
+
+
+@pytest.mark.parametrize(("topic", "question", "detail"), [
+    ("pain_after_decompression", "how many patients' records did the German doctors analyze",
+     "100 consecutive patients"),
+    ("pain_after_decompression", "are female patients more likely to have SI pain after decompression",
+     "Female patients suffered more"),
+    ("study_hauser_2009", "what share of patients stopped their pain medication after prolotherapy",
+     "completely stop taking pain medications"),
+])
+def test_the_quote_that_holds_the_detail_asked_comes_first(topic, question, detail, article):
+    quotes = choose_quotes(question, faq_index()[topic])
+    assert detail in quotes[0].text
+    assert len(quotes) <= MAX_QUOTES
+    assert all(q.text in article.normalised for q in quotes)
+
+
+def test_without_a_question_the_faqs_own_quotes_are_given():
+    faq = faq_index()["pain_after_decompression"]
+    assert [q.text for q in choose_quotes("", faq)] == [s.quote for s in faq.sources][:MAX_QUOTES]
+
+
+def test_an_answer_reply_holds_its_quotes_and_their_citations(article):
+    reply = faq_reply(faq_index()["pain_after_decompression"], 0.9, question="were women affected more?")
+    assert reply.kind == "answer" and reply.topic == "pain_after_decompression"
+    for source in reply.sources:
+        assert source["quote"] in reply.text and source["quote"] in article.normalised
+        assert source["citation"] == article.references[6]
+    assert "Female patients suffered more" in reply.evidence
+
+
+@pytest.mark.parametrize(("intent", "kind"), [
+    ("urgent_symptom", "urgent"), ("greet", "smalltalk"), ("book_appointment", "book_appointment")])
+def test_messages_the_answer_layer_does_not_answer_keep_their_kind(intent, kind):
+    parse = {"text": "hello", "intent": {"name": intent, "confidence": 0.99},
+             "intent_ranking": [{"name": intent, "confidence": 0.99}]}
+    assert reply_for_parse(parse).kind == kind
+
+
+def test_a_request_for_a_diagnosis_is_declined():
+    parse = {"text": "can you read my MRI and tell me what I have",
+             "intent": {"name": "out_of_scope", "confidence": 0.9},
+             "intent_ranking": [{"name": "out_of_scope", "confidence": 0.9}]}
+    assert reply_for_parse(parse).kind == "fallback"
+
+
+def test_every_lay_term_stands_for_a_word_the_article_uses(article):
+    from assistant.answering.lay_terms import lay_terms
+    from assistant.retrieval import tokens
+
+    article_words = set(tokens(article.normalised))
+    for phrase, term in lay_terms().items():
+        assert set(term) <= article_words, f"{phrase} -> {term}: not in the article"
