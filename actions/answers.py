@@ -17,7 +17,7 @@ from actions.replies import (
     send_reply,
     topic_button,
 )
-from assistant.answering import decision_for, reply_for_decision
+from assistant.answering import decision_for, reply_for_decision, sentence_reply_for
 from assistant.answering.compose import faq_reply
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
@@ -42,6 +42,15 @@ def send_decided_answer(dispatcher: CollectingDispatcher, decision: Decision,
     reply = reply_for_decision(decision, question)
     send_reply(dispatcher, reply)
     return [SlotSet("topic", reply.topic)] if reply.topic in faqs() else []
+
+
+def send_sentence_answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Before declining: the one sentence of the article that clearly answers it, if there is one."""
+    reply = sentence_reply_for(tracker.latest_message.get("text") or "")
+    if reply is None:
+        return False
+    send_reply(dispatcher, reply)
+    return True
 
 
 def send_decline(dispatcher: CollectingDispatcher, reason: str = "out_of_scope") -> None:
@@ -107,7 +116,7 @@ class ActionAnswerFaq(Action):
                  "I want to be sure I answer the right question. Did you mean:",
                  buttons=[*(topic_button(f) for f in options), SOMETHING_ELSE_BUTTON],
                  options=[{"topic": f.id, "title": f.title} for f in options])
-        else:
+        elif not send_sentence_answer(dispatcher, tracker):
             send_decline(dispatcher, reason="low_confidence")
         send_checkin(dispatcher, tracker.latest_message)
         return events
@@ -129,6 +138,9 @@ class ActionOutOfScope(Action):
                                              tracker.latest_message.get("text") or "")
                 send_checkin(dispatcher, tracker.latest_message)
                 return events
+            if send_sentence_answer(dispatcher, tracker):
+                send_checkin(dispatcher, tracker.latest_message)
+                return []
         send_decline(dispatcher, reason="diagnosis" if diagnosis else "out_of_scope")
         send_checkin(dispatcher, tracker.latest_message)
         return []

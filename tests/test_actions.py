@@ -170,3 +170,23 @@ def test_a_request_to_read_a_scan_is_declined_as_diagnosis():
     messages = run(ActionOutOfScope(), "do I have SI joint dysfunction? here is my MRI report")
     assert custom(messages)["reason"] == "diagnosis"
     assert "can't diagnose" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("action", [ActionAnswerFaq(), ActionOutOfScope()], ids=lambda a: a.name())
+def test_a_declined_question_the_article_answers_gets_that_sentence_verbatim_and_cited(action):
+    article = get_article()
+    messages = run(action, "how many patients records did the doctors in Germany analyze",
+                   intent="faq" if isinstance(action, ActionAnswerFaq) else "out_of_scope",
+                   ranking=[("prp_what", 0.05)])
+    payload = custom(messages)
+    assert (payload["kind"], payload["topic"]) == ("answer", "passage")
+    [source] = payload["sources"]
+    assert "100 consecutive patients" in source["quote"] and source["quote"] in article.normalised
+    assert source["citation"] == article.references[6] and source["citation"] in messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["how much does prolotherapy cost", "does medicare cover prolotherapy",
+                                  "can PRP injections help with hair loss?"])
+def test_a_near_miss_in_the_articles_words_is_still_declined(text):
+    payload = custom(run(ActionOutOfScope(), text, intent="out_of_scope"))
+    assert payload["kind"] == "fallback" and "sources" not in payload

@@ -99,3 +99,13 @@ def test_every_lay_term_stands_for_a_word_the_article_uses(article):
     article_words = set(tokens(article.normalised))
     for phrase, term in lay_terms().items():
         assert set(term) <= article_words, f"{phrase} -> {term}: not in the article"
+
+
+def test_a_sentence_answer_needs_the_question_held_not_only_its_topic():
+    from assistant.answering.sentence_answers import sentence_answer
+
+    found = sentence_answer("can a plain x-ray show SI joint problems")
+    assert found is not None and "Plain radiographs show" in found.sentence.text
+    for near_miss in ("how much does one prolotherapy session cost", "is PRP safe during pregnancy",
+                      "should I stop taking my blood thinner before an injection"):
+        assert sentence_answer(near_miss) is None, near_miss

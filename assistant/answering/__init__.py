@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.answering.compose import Reply, faq_reply, passage_reply
+from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
+from assistant.answering.sentence_answers import sentence_answer
 from assistant.faq import faq_index
 from assistant.passages import default_passage_retriever
 from assistant.passages import enabled as passages_enabled
@@ -24,7 +25,7 @@ URGENT_INTENT = "urgent_symptom"
 DECLINE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "capabilities"})
 
-__all__ = ["Reply", "decision_for", "reply_for_decision", "reply_for_parse"]
+__all__ = ["Reply", "decision_for", "reply_for_decision", "reply_for_parse", "sentence_reply_for"]
 
 
 def decision_for(parse: dict[str, Any], with_passages: bool | None = None) -> Decision:
@@ -47,6 +48,12 @@ def reply_for_decision(decision: Decision, question: str = "") -> Reply:
     return Reply("fallback")
 
 
+def sentence_reply_for(text: str) -> Reply | None:
+    """An answer with the one sentence of the article that clearly answers a declined question."""
+    found = sentence_answer(text)
+    return sentence_reply(found.sentence, round(found.coverage, 4)) if found else None
+
+
 def reply_for_parse(parse: dict[str, Any]) -> Reply:
     """What the bot answers to a parsed message, as far as the answer layer decides it.
 
@@ -59,12 +66,13 @@ def reply_for_parse(parse: dict[str, Any]) -> Reply:
     if intent == URGENT_INTENT:
         return Reply("urgent")
     if intent == FAQ_INTENT:
-        return reply_for_decision(decision_for(parse), text)
+        reply = reply_for_decision(decision_for(parse), text)
+        return reply if reply.kind != "fallback" else sentence_reply_for(text) or reply
     if intent in DECLINE_INTENTS:
         if is_diagnosis_request(text):
             return Reply("fallback")
         reply = reply_for_decision(decision_for(parse, with_passages=False), text)
-        return reply if reply.kind == "answer" else Reply("fallback")
+        return reply if reply.kind == "answer" else sentence_reply_for(text) or Reply("fallback")
     if intent in SMALLTALK_INTENTS:
         return Reply("smalltalk")
     return Reply(intent or "none")

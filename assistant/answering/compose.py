@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.answering.sentences import Sentence
 from assistant.clinic import load_clinic
 from assistant.faq import Faq
 from assistant.knowledge import get_article
 from assistant.passages import Passage
 
 PASSAGE_TITLE = "From the clinic's article"
+SENTENCE_LEAD = ("No prepared answer covers this exactly, but the clinic's article says this about it:")
 PASSAGE_LEAD = ("No prepared answer fits your question exactly, but this passage of the clinic's "
                 "article speaks to it:")
 
@@ -104,6 +106,17 @@ def faq_reply(faq: Faq, confidence: float | None, index_only: bool = False, ques
     return Reply("answer", faq.id, faq.title, answer_text(faq, sources), answer_body(faq),
                  tuple(sources), confidence, faq.book,
                  extra={"index_only": True} if index_only else {})
+
+
+def sentence_reply(sentence: Sentence, confidence: float | None) -> Reply:
+    """One sentence of the article, verbatim with the study it reports, for a question no FAQ fits."""
+    from assistant.routing import PASSAGE_TOPIC
+
+    ref = sentence.refs[0] if sentence.refs else None
+    sources = [source_entry(sentence.text, ref, sentence.article)]
+    return Reply("answer", PASSAGE_TOPIC, PASSAGE_TITLE, "\n\n".join([SENTENCE_LEAD, *quoted(sources)]),
+                 SENTENCE_LEAD, tuple(sources), confidence, True,
+                 extra={"sentence": {"article": sentence.article, "number": sentence.number}})
 
 
 def passage_reply(passage: Passage, confidence: float | None) -> Reply:

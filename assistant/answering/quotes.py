@@ -50,6 +50,7 @@ class SentenceIndex:
         self.sentences = sentences(article)
         documents = [tokens(s.text) or ["_"] for s in self.sentences]
         self._bm25 = BM25Okapi(documents)
+        self.idf: dict[str, float] = dict(self._bm25.idf)
 
     def scores(self, question: str) -> list[float]:
         query = expanded(tokens(question)[:MAX_QUERY_WORDS])

@@ -58,7 +58,7 @@ class Scored:
         if self.hit:
             return ""
         if self.section == "out_of_scope":
-            return f"answered ({self.kind})" if self.kind == "answer" else f"replied {self.kind}"
+            return f"answered with {self.topic}" if self.kind == "answer" else f"replied {self.kind}"
         if self.kind == "answer":
             return "answered without the detail"
         named = {"fallback": "declined", "clarify": "clarifying question"}

@@ -26,10 +26,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from assistant.answering import sentence_reply_for
 from assistant.domain_model import EVERYDAY_FILE
 from assistant.faq import load_faqs
 from assistant.paths import PROJECT_ROOT
-from assistant.routing import ANSWER, CLARIFY, FALLBACK
+from assistant.routing import ANSWER, CLARIFY, FALLBACK, PASSAGE_TOPIC
 from assistant.tools.evaluate import _parse_all, classify, latest_model
 
 CLINC_TEST = PROJECT_ROOT / "tests" / "eval" / "clinc150" / "test.json"
@@ -97,6 +98,8 @@ def outcome(parse: dict, topics: set[str], clinc_intent: str = "") -> tuple[str,
     if intent in BOOKING_INTENTS:
         return "booking", None
     kind, topic, *_ = classify(parse, topics)
+    if kind == FALLBACK and sentence_reply_for(parse.get("text") or "") is not None:
+        return "answered", PASSAGE_TOPIC  # the action server answers with a sentence of the article
     if kind == ANSWER and topic == INSURANCE_FAQ and clinc_intent in INSURANCE_INTENTS:
         return "out-of-network", topic
     names = {ANSWER: "answered", CLARIFY: "clarify", FALLBACK: "declined", "urgent": "urgent"}
