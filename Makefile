@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation bench-console data validate train run run-scaled scaled-deps test lint eval eval-article eval-clinc eval-safety compare lock clean migrate
+.PHONY: help install browser staff-user purge retrain rollback faq-new import-labels bench bench-retrain bench-conversation bench-console data validate train run run-scaled scaled-deps test lint eval eval-article coverage eval-clinc eval-safety compare lock clean migrate
 
 help:
 	@echo "make run      install, train if needed, start: web page with the chat :8000, Rasa :5005, actions :5055"
@@ -17,6 +17,7 @@ help:
 	@echo "make train    validate and train; serves the model without the evaluation gate (FORCE=1 retrains)"
 	@echo "make eval     accuracy on the held-out questions (per topic, out-of-scope, red flags)"
 	@echo "make eval-article  questions written from the article alone: answered with the detail asked"
+	@echo "make coverage      paragraphs of the article no FAQ quotes and no development question reaches"
 	@echo "make eval-safety   red-flag recall and false alarms (development and sealed sets)"
 	@echo "make faq-new ID=x   add an FAQ template;  make retrain   validate, train, evaluate, serve if the bars hold"
 	@echo "make rollback serve the previous model;  make import-labels   staff labels -> FAQ phrasings"
@@ -110,6 +111,10 @@ eval: train
 # scope (development sets with ARGS=--show; sealed sets print numbers only)
 eval-article: train
 	@$(PY) -m assistant.tools.evaluate_article $(ARGS)
+
+# Paragraphs of the article no FAQ quotes (or quotes next to) and no development question reaches
+coverage: train
+	@$(PY) -m assistant.tools.coverage $(ARGS)
 
 # Out-of-scope check on CLINC150's public test queries (numbers only)
 eval-clinc: train

@@ -109,3 +109,16 @@ def test_a_sentence_answer_needs_the_question_held_not_only_its_topic():
     for near_miss in ("how much does one prolotherapy session cost", "is PRP safe during pregnancy",
                       "should I stop taking my blood thinner before an injection"):
         assert sentence_answer(near_miss) is None, near_miss
+
+
+def test_every_paragraph_of_the_article_is_quoted_by_an_faq_or_next_to_a_quote():
+    """`make coverage`: quote selection can lead with any passage of the article's body."""
+    from assistant.tools.coverage import report
+
+    uncovered = [(line.number, line.text[:60]) for line in report(model=None) if line.status == "-"]
+    assert uncovered == []
+
+
+def test_a_citation_mark_missing_its_bracket_still_counts(article):
+    # "Clinical Neurology and Neurosurgery (10looked to identify ..." in the article.
+    assert sentence_with(article, "127 patients (57 men, 70 women").refs == (10,)

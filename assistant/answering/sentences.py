@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from assistant.knowledge import Article
 from assistant.text import collapse_space
 
-_CITATION = re.compile(r"\((\d{1,3})\)")
+# "(6)", also "(10looked" where the article lost a closing bracket.
+_CITATION = re.compile(r"\((\d{1,3})(?:\)|(?=[A-Za-z]))")
 _BULLET = "\u2022"
 # A sentence ends at . ! ? (maybe followed by a closing quote or bracket) before
 # a space and a capital, digit, opening quote or bracket.
@@ -39,6 +40,8 @@ _STUDY_INTRO = re.compile(
     r"\b(examined|investigated|analy[sz]ed|researchers|authors|published|journal|trial)\b", re.IGNORECASE)
 _CLINIC_VOICE = re.compile(r"^[\u2022\s\u201c\"]*(we|our|at caring medical)\b", re.IGNORECASE)
 HEADING_MAX_WORDS = 20
+# A line ending in one of these words runs on into the list below it; it is no heading.
+_LEADING_WORDS = {"at", "of", "to", "the", "a", "an", "and", "or", "in", "with", "for", "that", "as", "by"}
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,16 @@ class Sentence:
     refs: tuple[int, ...]  # the studies it reports (reference numbers)
 
 
+def introduces(line: str) -> bool:
+    """A line that leads into the list below it: "They looked at:", "Then they looked at"."""
+    words = line.rstrip().split()
+    return line.rstrip().endswith(":") or bool(words) and words[-1].lower() in _LEADING_WORDS
+
+
 def is_heading(line: str) -> bool:
     """A short line that is not a list item and does not end like a sentence or an introduction."""
     ending = _CITATION.sub("", line).rstrip().rstrip("\u201d\"'")
-    return (not line.startswith(_BULLET) and len(line.split()) < HEADING_MAX_WORDS
+    return (not line.startswith(_BULLET) and not introduces(line) and len(line.split()) < HEADING_MAX_WORDS
             and not ending.endswith((".", ":", ";", ",")))
 
 
@@ -112,8 +121,9 @@ def _split_article(article: Article) -> tuple[Sentence, ...]:
         line_refs = _cited(line, article)
         if line_refs:
             section_refs = line_refs[-1:]
-        elif not (line.startswith(_BULLET) or previous.endswith(":")):
-            section_refs = ()  # a new paragraph of its own: no longer about that study
+        elif not (line.startswith(_BULLET) or introduces(previous) or introduces(line)):
+            # A new paragraph of its own: no longer about that study ("They looked at:" still is).
+            section_refs = ()
         previous = line
         for part in split_sentences(line.lstrip(_BULLET + " ")):
             if len(part.split()) < MIN_WORDS:
