@@ -17,7 +17,13 @@ from actions.replies import (
     send_reply,
     topic_button,
 )
-from assistant.answering import decision_for, reply_for_decision, sentence_reply_for
+from assistant.answering import (
+    Context,
+    decision_for,
+    followup_for,
+    reply_for_decision,
+    sentence_reply_for,
+)
 from assistant.answering.compose import faq_reply
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
@@ -41,6 +47,44 @@ def send_decided_answer(dispatcher: CollectingDispatcher, decision: Decision,
     """Send an ANSWER decision (an FAQ or a passage); the events that record its topic."""
     reply = reply_for_decision(decision, question)
     send_reply(dispatcher, reply)
+    return [SlotSet("topic", reply.topic)] if reply.topic in faqs() else []
+
+
+# Bot reply kinds that may follow an answer in the same turn and keep its context.
+_AFTER_ANSWER = {"answer", "checkin"}
+
+
+def last_answer_context(tracker: Tracker) -> Context | None:
+    """What the bot's reply to the previous message was about, if that reply was an answer.
+
+    Read from the conversation's events (the previous user message and the bot
+    messages after it), so the context ends by itself after a decline, a red
+    flag, the booking form or small talk: those replies are no answer.
+    """
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    start, end = users[-2], users[-1]
+    kinds = [(e.get("data") or {}).get("custom") or {}
+             for e in events[start:end] if e.get("event") == "bot"]
+    answers = [k for k in kinds if k.get("kind") == "answer" and k.get("topic") in faqs()]
+    if not answers or any(k.get("kind") not in _AFTER_ANSWER for k in kinds):
+        return None
+    topic = answers[-1]["topic"]
+    question = events[start].get("text") or ""
+    if question.startswith("/"):  # a button click: the topic's title is what was asked
+        question = faqs()[topic].title
+    return Context(question, topic)
+
+
+def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """Answer a follow-up of the previous answer; None when the message is not one."""
+    reply = followup_for(tracker.latest_message or {}, last_answer_context(tracker))
+    if reply is None:
+        return None
+    send_reply(dispatcher, reply)
+    send_checkin(dispatcher, tracker.latest_message)
     return [SlotSet("topic", reply.topic)] if reply.topic in faqs() else []
 
 
@@ -105,6 +149,9 @@ class ActionAnswerFaq(Action):
         if chosen in known:
             send_reply(dispatcher, faq_reply(known[chosen], None))
             return [SlotSet("topic", chosen)]
+        followup = send_followup(dispatcher, tracker)
+        if followup is not None:
+            return followup
         decision = decision_for(tracker.latest_message)
         events: list[dict[str, Any]] = []
         if decision.kind == ANSWER and decision.topic:
@@ -129,6 +176,9 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         diagnosis = is_diagnosis_request(tracker.latest_message.get("text") or "")
+        followup = None if diagnosis else send_followup(dispatcher, tracker)
+        if followup is not None:
+            return followup
         if not diagnosis:
             # A new FAQ not yet in the model (the classifiers call its questions out of
             # scope), or DIET torn between an FAQ and out of scope: decide() may answer.

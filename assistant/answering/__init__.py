@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
+from assistant.answering.followups import Context, context_after, followup_reply
 from assistant.answering.sentence_answers import sentence_answer
 from assistant.faq import faq_index
 from assistant.passages import default_passage_retriever
@@ -25,7 +26,11 @@ URGENT_INTENT = "urgent_symptom"
 DECLINE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "capabilities"})
 
-__all__ = ["Reply", "decision_for", "reply_for_decision", "reply_for_parse", "sentence_reply_for"]
+__all__ = ["Context", "Reply", "context_after", "decision_for", "followup_for", "reply_for_decision",
+           "reply_for_parse", "sentence_reply_for"]
+
+# Intents whose messages may be follow-ups: questions, and questions the classifiers could not place.
+FOLLOWUP_INTENTS = frozenset({FAQ_INTENT}) | DECLINE_INTENTS
 
 
 def decision_for(parse: dict[str, Any], with_passages: bool | None = None) -> Decision:
@@ -54,8 +59,20 @@ def sentence_reply_for(text: str) -> Reply | None:
     return sentence_reply(found.sentence, round(found.coverage, 4)) if found else None
 
 
-def reply_for_parse(parse: dict[str, Any]) -> Reply:
+def followup_for(parse: dict[str, Any], context: Context | None) -> Reply | None:
+    """The answer to a follow-up of the last answer, if the message is one (assistant.answering.followups)."""
+    intent = (parse.get("intent") or {}).get("name")
+    text = parse.get("text") or ""
+    if context is None or intent not in FOLLOWUP_INTENTS or is_diagnosis_request(text):
+        return None
+    own = decision_for(parse, with_passages=None if intent == FAQ_INTENT else False)
+    return followup_reply(text, own, context)
+
+
+def reply_for_parse(parse: dict[str, Any], context: Context | None = None) -> Reply:
     """What the bot answers to a parsed message, as far as the answer layer decides it.
+
+    ``context``: what the answer right before was about (a follow-up is read in it).
 
     FAQ questions may be answered with a passage; messages DIET calls out of
     scope only with an FAQ (a new FAQ not in the model yet, or DIET torn), and a
@@ -65,6 +82,9 @@ def reply_for_parse(parse: dict[str, Any]) -> Reply:
     text = parse.get("text") or ""
     if intent == URGENT_INTENT:
         return Reply("urgent")
+    followup = followup_for(parse, context)
+    if followup is not None:
+        return followup
     if intent == FAQ_INTENT:
         reply = reply_for_decision(decision_for(parse), text)
         return reply if reply.kind != "fallback" else sentence_reply_for(text) or reply

@@ -63,8 +63,8 @@ class SentenceIndex:
         needle = collapse_space(quote)
         return {s.line for s in self.sentences if s.text in needle or needle in s.text}
 
-    def around(self, lines: set[int]) -> list[Sentence]:
-        near = {n for line in lines for n in range(line - NEIGHBOURHOOD, line + NEIGHBOURHOOD + 1)}
+    def around(self, lines: set[int], reach: int = NEIGHBOURHOOD) -> list[Sentence]:
+        near = {n for line in lines for n in range(line - reach, line + reach + 1)}
         return [s for s in self.sentences if s.line in near]
 
 
@@ -95,7 +95,7 @@ def choose_quotes(question: str, faq: Faq) -> list[Quote]:
 
     ranked = sorted(own, key=score_of, reverse=True)
     lines = set().union(*(index.lines_of(q.text) for q in own if (q.article or None) == own[0].article))
-    candidates = [s for s in index.around(lines)]
+    candidates = index.around(lines)
     anchor = max(candidates, key=lambda s: scores[s.number], default=None)
     best_own = score_of(ranked[0])
     if (anchor is None or scores[anchor.number] < ANCHOR_MIN

@@ -35,6 +35,7 @@ from assistant.served import current_model
 SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "article-questions-dev.yml"
 DEV_DIR = PROJECT_ROOT / "tests" / "eval" / "article"
 SEALED_DIR = PROJECT_ROOT / "tests" / "sealed" / "article"
+SEALED_FOLLOWUPS = PROJECT_ROOT / "tests" / "sealed" / "followups"  # issue 30: conversations
 PARSE_CACHE = PROJECT_ROOT / "var" / "cache" / "article-parses"
 DECLINED = {"fallback", "smalltalk", "handoff"}
 
@@ -51,6 +52,7 @@ class Scored:
     kind: str  # the reply kind the bot would send first (answer, clarify, fallback, urgent, ...)
     topic: str | None
     hit: bool
+    as_alone: bool = True  # the last reply is the one the message gets without the turns before
 
     @property
     def miss_kind(self) -> str:
@@ -65,9 +67,19 @@ class Scored:
         return named.get(self.kind, f"replied {self.kind}")
 
 
+SECTIONS = ("in_scope", "out_of_scope", "followups", "standalone")
+
+
 def load_set(path: Path) -> dict[str, list[dict[str, Any]]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {section: list(data.get(section) or []) for section in ("in_scope", "out_of_scope")}
+    return {section: list(data.get(section) or []) for section in SECTIONS}
+
+
+def turns(item: dict[str, Any]) -> list[str]:
+    """The messages of one item in order: ``q``, or ``first``, ``second`` and ``then``."""
+    if "q" in item:
+        return [item["q"]]
+    return [item[key] for key in ("first", "second", "then") if item.get(key)]
 
 
 def sets_in(directory: Path) -> dict[str, Path]:
@@ -108,28 +120,37 @@ def _plain(parse: dict[str, Any]) -> dict[str, Any]:
 
 
 def score(items: dict[str, list[dict[str, Any]]], parses: dict[str, dict[str, Any]]) -> list[Scored]:
-    from assistant.answering import reply_for_parse
+    """Each item's last reply, each conversation's turns answered in the context they leave."""
+    from assistant.answering import context_after, reply_for_parse
 
     scored = []
-    for section in ("in_scope", "out_of_scope"):
+    for section in SECTIONS:
         for item in items[section]:
-            reply = reply_for_parse(parses[item["q"]])
-            if section == "in_scope":
+            context = None
+            for text in turns(item):
+                reply = reply_for_parse(parses[text], context)
+                context = context_after(text, reply)
+            alone = reply_for_parse(parses[text])
+            if section == "out_of_scope":
+                hit = reply.kind in DECLINED
+            else:
                 evidence = norm(reply.evidence)
                 hit = reply.kind == "answer" and any(norm(f) in evidence for f in item["expect_any"])
-            else:
-                hit = reply.kind in DECLINED
-            scored.append(Scored(section, item["q"], reply.kind, reply.topic, hit))
+            same = (reply.kind, reply.topic, reply.text) == (alone.kind, alone.topic, alone.text)
+            scored.append(Scored(section, text, reply.kind, reply.topic, hit, same))
     return scored
 
 
 def summary_line(name: str, scored: list[Scored]) -> str:
     parts = []
-    for section in ("in_scope", "out_of_scope"):
+    for section in SECTIONS:
         chosen = [s for s in scored if s.section == section]
         if chosen:
             hits = sum(s.hit for s in chosen)
             parts.append(f"{section} {hits}/{len(chosen)} = {hits / len(chosen):.1%}")
+            if section == "standalone":  # issue 30: not read as a follow-up
+                same = sum(s.as_alone for s in chosen)
+                parts.append(f"as alone {same}/{len(chosen)} = {same / len(chosen):.1%}")
     return f"{name:28s} " + "   ".join(parts)
 
 
@@ -151,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     dev |= {f"dev {name}": path for name, path in sets_in(DEV_DIR).items()}
     dev |= {Path(p).stem: Path(p) for p in args.set}
     sealed = {f"sealed {name}": path for name, path in sets_in(SEALED_DIR).items()}
+    sealed |= {f"sealed followups {name}": path for name, path in sets_in(SEALED_FOLLOWUPS).items()}
     loaded = {name: load_set(path) for name, path in {**dev, **sealed}.items()}
-    texts = [item["q"] for items in loaded.values() for section in items.values() for item in section]
+    texts = [text for items in loaded.values() for section in items.values() for item in section
+             for text in turns(item)]
     parses = parse_all(model, texts)
     results = {name: score(items, parses) for name, items in loaded.items()}
     for group, names in (("Development sets", dev), ("Sealed sets (numbers only)", sealed)):

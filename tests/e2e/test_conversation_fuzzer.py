@@ -3,11 +3,11 @@
 Against the real Rasa and action servers (REST channel):
 
 1. **Every input in every state.** Each state the bot can be in (fresh; after
-   each kind of reply; at each booking step; after confirming, cancelling or
+   each kind of reply, also after an answer to a follow-up; at each booking step; after confirming, cancelling or
    refusing consent) is reached by its own short script; then one input is
    sent: every intent of the domain as a payload, every button payload the bot
-   sent while reaching the states, everyday words, office names and hostile
-   strings. Then an FAQ question.
+   sent while reaching the states, everyday words, office names, follow-ups
+   ("which journal was that in?") and hostile strings. Then an FAQ question.
 2. **Seeded random walks** (``FUZZ_WALKS``, default 500, of 10 turns) mixing
    FAQ questions, everyday words, the buttons of the latest reply, other
    payloads, booking answers and hostile strings, then an FAQ question.
@@ -50,6 +50,9 @@ HOSTILE = ["", "   ", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>
            "\x00\x01\x02", "'; DROP TABLE events; --", "🙂🔥🙂", "{{7*7}}", "/no_such_intent",
            '/choose_topic{"topic": "no_such_topic"}', '/correct_booking{"booking_field": "nope"}',
            '/choose_office{"office": "mars"}', '/choose_topic{"topic": ', "?" * 40]
+# Follow-ups (issue 30): read in the context of an answer, anything else elsewhere.
+FOLLOWUPS = ["how many patients?", "which journal was that in?", "what about PRP instead?",
+             "and who wrote that?", "is that true for women too?", "how many of those would I need?"]
 BOOKING_ANSWERS = ["Jane Doe", "José Álvarez-Núñez", "708 555 0123", "jane@example.com",
                    "(239) 555-0199", "weekday mornings", "any time", "my SI joint hurts when I sit",
                    '/choose_office{"office": "oak_park"}', '/choose_office{"office": "fort_myers"}']
@@ -172,6 +175,8 @@ STATES: dict[str, tuple[list[str], Callable[[Turn], bool] | None]] = {
     "fresh": ([], None),
     "after a greeting": (["hello"], kind_is("smalltalk")),
     "after an answer": (['/choose_topic{"topic": "prp_what"}'], kind_is("answer")),
+    "after a follow-up answer": (['/choose_topic{"topic": "study_hauser_2009"}', "did they stop their pain meds?"],
+                                 lambda turn: any(c.get("followup_to") for c in turn.customs)),
     "after a clarifying question": (["<clarify>"], kind_is("clarify")),
     "after a decline": (["how do I change a car tyre"], kind_is("fallback")),
     "after urgent advice": (["I can't control my bladder since this morning"], kind_is("urgent")),
@@ -254,7 +259,7 @@ def test_every_input_in_every_state(bot, probes, clarify_text):
         conversation = reach(bot, findings, state, clarify_text)
         seen_payloads.update(p for p in (conversation.last.payloads if conversation.last else []))
     inputs = sorted({*(f"/{intent}" for intent in domain_intents()), *seen_payloads, *EVERYDAY,
-                     *HOSTILE})
+                     *HOSTILE, *FOLLOWUPS})
 
     def probe(state: str, text: str, question: str) -> Callable[[], None]:
         def job() -> None:
@@ -278,8 +283,8 @@ def test_seeded_random_walks(bot, probes, clarify_text):
             rng = random.Random(seed)
             conversation = Conversation(bot, findings)
             for _ in range(WALK_TURNS):
-                pool = rng.choices(["faq", "everyday", "button", "intent", "booking", "hostile"],
-                                   weights=[3, 3, 4, 1, 3, 1])[0]
+                pool = rng.choices(["faq", "everyday", "button", "intent", "booking", "hostile", "followup"],
+                                   weights=[3, 3, 4, 1, 3, 1, 2])[0]
                 buttons = conversation.last.payloads if conversation.last else []
                 if pool == "faq":
                     text = rng.choice([*probes, clarify_text])
@@ -291,6 +296,8 @@ def test_seeded_random_walks(bot, probes, clarify_text):
                     text = rng.choice(BOOKING_ANSWERS)
                 elif pool == "hostile":
                     text = rng.choice(HOSTILE)
+                elif pool == "followup":
+                    text = rng.choice(FOLLOWUPS)
                 else:
                     text = rng.choice(EVERYDAY)
                 state = ", ".join(sorted(set(conversation.last.kinds))) if conversation.last else "fresh"

@@ -149,3 +149,21 @@ def test_repeated_question_marks_get_the_answer_and_are_stored_as_typed(bot):
         texts = [json.loads(row[0]).get("text") for row in db.execute(
             "select data from events where sender_id = ? and type_name = 'user'", (sender,))]
     assert texts == ["is fusion surgery really my only option???"]
+
+
+def test_a_follow_up_is_answered_in_the_context_of_the_answer_before(bot):
+    """Issue 30: the action server reads the context from the conversation's events."""
+    sender = uuid.uuid4().hex
+    first = bot.custom(bot.send("what did Caring Medical's 2009 prolotherapy study find?", sender))
+    assert (first["kind"], first["topic"]) == ("answer", "study_hauser_2009"), first
+    followup = bot.custom(bot.send("did they stop their pain meds?", sender))
+    assert (followup["kind"], followup["topic"]) == ("answer", "study_hauser_2009"), followup
+    assert "completely stop taking pain medications" in followup["sources"][0]["quote"]
+    assert followup["followup_to"]["topic"] == "study_hauser_2009"
+
+
+def test_no_follow_up_after_a_decline(bot):
+    sender = uuid.uuid4().hex
+    assert bot.custom(bot.send("how much does a knee replacement cost", sender))["kind"] == "fallback"
+    payload = bot.custom(bot.send("did they stop their pain meds?", sender))
+    assert "followup_to" not in payload

@@ -1,0 +1,118 @@
+"""Follow-up questions, read in the context of the answer before.
+
+People chat: after an answer about the 2009 prolotherapy study they ask "how
+many patients?", "which journal was that in?", "what about PRP instead?".
+The context is the previous turn, when it was an answer: the visitor's
+question and the FAQ it was answered with (:class:`Context`). It ends by
+itself after anything else (a decline, a red flag, the booking form, a
+greeting), because only an answer right before makes one.
+
+A message is read as a follow-up when it refers back ("that", "it", "those",
+"instead", "and ...?", "what about ...?") or is too short to stand alone (an
+ellipsis like "how many patients?"), unless it names a subject of its own
+that the classifiers answer with confidence and has no word that refers back.
+Then:
+
+- "what about <other subject> (instead)?" is answered about the new subject
+  in the same respect: that subject's FAQ, quotes chosen for the earlier
+  question's words and the new one's;
+- anything else is answered from the same FAQ, the quote that holds the
+  detail now asked first (:mod:`assistant.answering.quotes`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.answering.compose import Reply, faq_reply
+from assistant.answering.sentence_answers import sentence_answer
+from assistant.faq import faq_index
+from assistant.retrieval import tokens
+from assistant.routing import ANSWER, Decision
+
+# Words that point back at what was just discussed ("which journal was that in?").
+_POINTS_BACK = re.compile(
+    r"\b(that|those|this|these|it|its|they|them|their|there|instead|same|what about|how about|"
+    r"the study|the trial|the paper|the research|the treatment|the procedure|the patients)\b",
+    re.IGNORECASE)
+# Words that carry on from it but may also open a question of its own ("and who introduced ...?").
+_CARRIES_ON = re.compile(r"^\W*(ok(ay)?\W+)?(and|also|so|but|or|plus)\b|\b(too|also|either)\W*$",
+                         re.IGNORECASE)
+# "What about PRP instead?": the same question about another subject.
+_NEW_SUBJECT = re.compile(r"\b(what about|how about|instead|rather than|compared to|versus|vs\.?)\b",
+                          re.IGNORECASE)
+# A message with at most this many content words cannot stand alone ("how many patients?").
+SHORT_WORDS = 3
+# A message that names its own subject, answered at least this confidently, stands alone
+# when it has no word that refers back or is long enough to carry its own subject.
+SELF_CONTAINED_MIN = 0.5
+LONG_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the last answer was about."""
+
+    question: str  # the visitor's words it answered
+    topic: str  # the FAQ it was answered with
+
+
+def context_after(question: str, reply: Reply) -> Context | None:
+    """The context an answer leaves for the next message; nothing else leaves one."""
+    if reply.kind == "answer" and reply.topic in faq_index():
+        return Context(question, reply.topic)
+    return None
+
+
+def refers_back(text: str) -> bool:
+    return bool(_POINTS_BACK.search(text) or _CARRIES_ON.search(text))
+
+
+def is_short(text: str) -> bool:
+    return len(tokens(text)) <= SHORT_WORDS
+
+
+def answers_alone(text: str, own: Decision, context: Context) -> bool:
+    """The message has a subject of its own: an FAQ other than the last, or one sentence of the article."""
+    if own.kind == ANSWER and own.topic != context.topic and own.confidence >= SELF_CONTAINED_MIN:
+        return True
+    return sentence_answer(text) is not None
+
+
+def stands_alone(text: str, own: Decision, context: Context) -> bool:
+    """Whether the message is answered as it would be alone, not as a follow-up.
+
+    A word that points back ("that", "it", "instead") makes it a follow-up
+    unless it is long and answerable on its own; a word that carries on
+    ("and ...?", "... too?") or a short message, unless it is answerable on its own.
+    """
+    if _POINTS_BACK.search(text):
+        return len(tokens(text)) >= LONG_WORDS and answers_alone(text, own, context)
+    if _CARRIES_ON.search(text) or is_short(text):
+        return answers_alone(text, own, context)
+    return True
+
+
+def followup_reply(text: str, own: Decision, context: Context | None) -> Reply | None:
+    """The answer to a follow-up in this context; None when the message is not one."""
+    if context is None or context.topic not in faq_index() or not text.strip():
+        return None
+    if stands_alone(text, own, context):
+        return None
+    faqs = faq_index()
+    if _NEW_SUBJECT.search(text) and own.kind == ANSWER and own.topic in faqs and own.topic != context.topic:
+        reply = faq_reply(faqs[own.topic], round(own.confidence, 4), question=f"{context.question} {text}")
+    else:
+        question = text if tokens(text) else context.question
+        reply = faq_reply(faqs[context.topic], None, question=question)
+    return _marked(reply, context)
+
+
+def _marked(reply: Reply, context: Context) -> Reply:
+    """The reply, saying which question it was read as a follow-up to (staff see it in the transcript)."""
+    extra: dict[str, Any] = {**reply.extra, "followup_to": {"question": context.question[:200],
+                                                            "topic": context.topic}}
+    return Reply(reply.kind, reply.topic, reply.title, reply.text, reply.body, reply.sources,
+                 reply.confidence, reply.book, reply.options, extra)

@@ -1,0 +1,105 @@
+"""Follow-up questions read in the context of the answer before (assistant/answering/followups.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import ActionAnswerFaq, ActionOutOfScope, last_answer_context
+from assistant.answering.followups import Context, followup_reply, refers_back
+from assistant.routing import ANSWER, FALLBACK, Decision
+
+UNPLACED = Decision(FALLBACK, None, 0.0)
+HAUSER = Context("what did the 2009 prolotherapy study find", "study_hauser_2009")
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"event": "user", "text": text}
+
+
+def bot(kind: str, **custom: Any) -> dict[str, Any]:
+    return {"event": "bot", "text": "...", "data": {"custom": {"kind": kind, **custom}}}
+
+
+def tracker(events: list[dict[str, Any]], text: str, intent: str = "faq",
+            ranking: tuple[tuple[str, float], ...] = ()) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [],
+              "response_selector": {"faq": {"ranking": [
+                  {"intent_response_key": f"faq/{t}", "confidence": c} for t, c in ranking]}}}
+    return Tracker("visitor", {}, latest, [*events, user(text)], False, None, {}, "action_listen")
+
+
+def run(action, events, text, **kwargs) -> dict[str, Any]:
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, tracker(events, text, **kwargs), {}))
+    [payload] = [m["custom"] for m in dispatcher.messages if m.get("custom", {}).get("kind") != "checkin"]
+    return payload
+
+
+AFTER_HAUSER = [user(HAUSER.question), bot("answer", topic="study_hauser_2009")]
+
+
+@pytest.mark.parametrize(("question", "detail"), [
+    ("did they stop their pain meds?", "completely stop taking pain medications"),
+    ("and were any of them told there were no other options?", "no other treatment options"),
+])
+def test_a_follow_up_is_answered_from_the_answer_before_with_the_detail_asked(question, detail):
+    reply = followup_reply(question, UNPLACED, HAUSER)
+    assert reply is not None and reply.topic == "study_hauser_2009"
+    assert detail in reply.sources[0]["quote"]
+    assert reply.extra["followup_to"] == {"question": HAUSER.question, "topic": "study_hauser_2009"}
+
+
+def test_a_question_with_its_own_subject_stands_alone():
+    own = Decision(ANSWER, "radiofrequency_ablation", 0.9)
+    assert followup_reply("is radiofrequency ablation a good option for SI joint pain?", own, HAUSER) is None
+
+
+def test_what_about_another_subject_answers_that_subject():
+    own = Decision(ANSWER, "prp_what", 0.7)
+    reply = followup_reply("what about PRP instead?", own, HAUSER)
+    assert reply is not None and reply.topic == "prp_what"
+
+
+def test_referring_words():
+    assert refers_back("which journal was that in?") and refers_back("and the fax number?")
+    assert not refers_back("what is prolotherapy?")
+
+
+def test_the_context_is_the_previous_answer_and_ends_after_anything_else():
+    assert last_answer_context(tracker(AFTER_HAUSER, "how many patients?")) == HAUSER
+    with_checkin = [*AFTER_HAUSER, bot("checkin", call="988")]
+    assert last_answer_context(tracker(with_checkin, "how many patients?")) == HAUSER
+    for other in ("fallback", "urgent", "booking", "smalltalk", "clarify"):
+        events = [user("something"), bot(other)]
+        assert last_answer_context(tracker(events, "how many patients?")) is None, other
+    assert last_answer_context(tracker([], "how many patients?")) is None
+
+
+def test_the_action_answers_a_follow_up_the_classifiers_call_out_of_scope():
+    payload = run(ActionOutOfScope(), AFTER_HAUSER, "did they stop their pain meds?", intent="out_of_scope")
+    assert (payload["kind"], payload["topic"]) == ("answer", "study_hauser_2009")
+    assert "completely stop taking pain medications" in payload["sources"][0]["quote"]
+    assert payload["followup_to"]["topic"] == "study_hauser_2009"
+
+
+def test_without_an_answer_before_the_same_message_is_declined():
+    after_decline = [user("what's the weather"), bot("fallback")]
+    payload = run(ActionAnswerFaq(), after_decline, "did they stop their pain meds?", ranking=(("prp_what", 0.05),))
+    assert payload["kind"] != "answer" or "followup_to" not in payload
+
+
+def test_a_request_for_a_diagnosis_is_never_read_as_a_follow_up():
+    payload = run(ActionOutOfScope(), AFTER_HAUSER, "can you read my MRI and tell me if that's it?",
+                  intent="out_of_scope")
+    assert payload["kind"] == "fallback"
+
+
+def test_after_a_topic_button_the_context_question_is_the_topics_title():
+    events = [user('/choose_topic{"topic": "study_hauser_2009"}'), bot("answer", topic="study_hauser_2009")]
+    context = last_answer_context(tracker(events, "how many patients?"))
+    assert context == Context("Caring Medical's 2009 prolotherapy study", "study_hauser_2009")
