@@ -103,3 +103,33 @@ def test_after_a_topic_button_the_context_question_is_the_topics_title():
     events = [user('/choose_topic{"topic": "study_hauser_2009"}'), bot("answer", topic="study_hauser_2009")]
     context = last_answer_context(tracker(events, "how many patients?"))
     assert context == Context("Caring Medical's 2009 prolotherapy study", "study_hauser_2009")
+
+
+def test_staff_see_what_an_answer_was_read_as_a_follow_up_to(make_console, db_url):
+    import json
+    import time
+
+    from sqlalchemy import insert
+
+    from assistant import chat_sessions
+    from assistant.store import get_engine, tracker_events, tracker_metadata
+    from tests.test_feedback import signed_in
+
+    app = make_console(accounts=(("alice", "admin"),), csrf=True)
+    conversation_id, _ = chat_sessions.issue()
+    first = "what did the 2009 study find? <b>bold</b>"
+    followup = {"kind": "answer", "topic": "study_hauser_2009", "answer": "An answer.", "sources": [],
+                "followup_to": {"question": first, "topic": "study_hauser_2009"}}
+    now = time.time()
+    with get_engine(db_url).begin() as connection:
+        tracker_metadata.create_all(connection)
+        connection.execute(insert(tracker_events), [
+            {"sender_id": conversation_id, "type_name": "user", "timestamp": now + i,
+             "data": json.dumps({"event": "user", "text": text})} if kind == "user" else
+            {"sender_id": conversation_id, "type_name": "bot", "timestamp": now + i,
+             "data": json.dumps({"event": "bot", "text": "...", "data": {"custom": text}})}
+            for i, (kind, text) in enumerate([
+                ("user", first), ("bot", {"kind": "answer", "topic": "study_hauser_2009", "sources": []}),
+                ("user", "how many patients?"), ("bot", followup)])])
+    page = signed_in(app).get(f"/staff/conversations/{conversation_id}").get_data(as_text=True)
+    assert "Read as a follow-up to: “what did the 2009 study find? &lt;b&gt;bold&lt;/b&gt;”" in page
