@@ -27,7 +27,7 @@ from assistant.answering import (
 from assistant.answering.compose import faq_reply
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
-from assistant.routing import ANSWER, CLARIFY, Decision
+from assistant.routing import ANSWER, CLARIFY, PASSAGE_TOPIC, Decision
 from assistant.triage import is_diagnosis_request
 
 # Shown when the bot declines: the topics visitors ask about most.
@@ -68,14 +68,18 @@ def last_answer_context(tracker: Tracker) -> Context | None:
     start, end = users[-2], users[-1]
     kinds = [(e.get("data") or {}).get("custom") or {}
              for e in events[start:end] if e.get("event") == "bot"]
-    answers = [k for k in kinds if k.get("kind") == "answer" and k.get("topic") in faqs()]
+    answers = [k for k in kinds if k.get("kind") == "answer"]
     if not answers or any(k.get("kind") not in _AFTER_ANSWER for k in kinds):
         return None
-    topic = answers[-1]["topic"]
+    topic, sentence = answers[-1].get("topic"), (answers[-1].get("sentence") or {}).get("number")
     question = events[start].get("text") or ""
-    if question.startswith("/"):  # a button click: the topic's title is what was asked
-        question = faqs()[topic].title
-    return Context(question, topic)
+    if topic in faqs():
+        if question.startswith("/"):  # a button click: the topic's title is what was asked
+            question = faqs()[topic].title
+        return Context(question, topic)
+    if topic == PASSAGE_TOPIC and isinstance(sentence, int):  # one sentence of the article
+        return Context(question, topic, sentence)
+    return None
 
 
 def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:

@@ -133,3 +133,18 @@ def test_staff_see_what_an_answer_was_read_as_a_follow_up_to(make_console, db_ur
                 ("user", "how many patients?"), ("bot", followup)])])
     page = signed_in(app).get(f"/staff/conversations/{conversation_id}").get_data(as_text=True)
     assert "Read as a follow-up to: “what did the 2009 study find? &lt;b&gt;bold&lt;/b&gt;”" in page
+
+
+def test_after_a_sentence_answer_a_follow_up_is_answered_from_around_that_sentence():
+    from assistant.answering.quotes import index_for
+    from assistant.knowledge import get_article
+
+    index = index_for(get_article(None))
+    first = next(s for s in index.sentences if "100 consecutive patients" in s.text)
+    events = [user("how many records did the German doctors analyze"),
+              bot("answer", topic="passage", sentence={"article": first.article, "number": first.number})]
+    context = last_answer_context(tracker(events, "how many needed medical attention?"))
+    assert context == Context("how many records did the German doctors analyze", "passage", first.number)
+    reply = followup_reply("how many of them needed medical attention?", UNPLACED, context)
+    assert reply is not None and "22 patients required medical attention" in reply.sources[0]["quote"]
+    assert reply.sources[0]["citation"] == get_article(None).references[6]

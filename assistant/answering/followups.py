@@ -26,11 +26,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answering.compose import Reply, faq_reply
+from assistant.answering.compose import Reply, faq_reply, sentence_reply
+from assistant.answering.quotes import index_for
 from assistant.answering.sentence_answers import sentence_answer
 from assistant.faq import faq_index
+from assistant.knowledge import get_article
 from assistant.retrieval import tokens
-from assistant.routing import ANSWER, Decision
+from assistant.routing import ANSWER, PASSAGE_TOPIC, Decision
 
 # Words that point back at what was just discussed ("which journal was that in?").
 _POINTS_BACK = re.compile(
@@ -56,14 +58,18 @@ class Context:
     """What the last answer was about."""
 
     question: str  # the visitor's words it answered
-    topic: str  # the FAQ it was answered with
+    topic: str  # the FAQ it was answered with, or "passage" for one sentence of the article
+    sentence: int | None = None  # with "passage": that sentence's number (assistant.answering.sentences)
 
 
 def context_after(question: str, reply: Reply) -> Context | None:
     """The context an answer leaves for the next message; nothing else leaves one."""
-    if reply.kind == "answer" and reply.topic in faq_index():
+    if reply.kind != "answer":
+        return None
+    if reply.topic in faq_index():
         return Context(question, reply.topic)
-    return None
+    number = (reply.extra.get("sentence") or {}).get("number")
+    return Context(question, PASSAGE_TOPIC, int(number)) if isinstance(number, int) else None
 
 
 def refers_back(text: str) -> bool:
@@ -97,17 +103,35 @@ def stands_alone(text: str, own: Decision, context: Context) -> bool:
 
 def followup_reply(text: str, own: Decision, context: Context | None) -> Reply | None:
     """The answer to a follow-up in this context; None when the message is not one."""
-    if context is None or context.topic not in faq_index() or not text.strip():
+    if context is None or not text.strip():
+        return None
+    if context.topic not in faq_index() and context.sentence is None:
         return None
     if stands_alone(text, own, context):
         return None
     faqs = faq_index()
+    if context.topic not in faqs:
+        reply = _near_sentence_reply(text if tokens(text) else context.question, context)
+        return _marked(reply, context) if reply else None
     if _NEW_SUBJECT.search(text) and own.kind == ANSWER and own.topic in faqs and own.topic != context.topic:
         reply = faq_reply(faqs[own.topic], round(own.confidence, 4), question=f"{context.question} {text}")
     else:
         question = text if tokens(text) else context.question
         reply = faq_reply(faqs[context.topic], None, question=question)
     return _marked(reply, context)
+
+
+def _near_sentence_reply(question: str, context: Context) -> Reply | None:
+    """After a sentence answer: the sentence around it that best answers the follow-up."""
+    index = index_for(get_article(None))
+    if context.sentence is None or not 0 <= context.sentence < len(index.sentences):
+        return None
+    scores = index.scores(question)
+    near = index.around({index.sentences[context.sentence].line})
+    best = max(near, key=lambda s: scores[s.number], default=None)
+    if best is None or scores[best.number] <= 0:
+        return None
+    return sentence_reply(best, None)
 
 
 def _marked(reply: Reply, context: Context) -> Reply:
