@@ -18,13 +18,24 @@ two processes from writing one conversation at the same time.
 
 ``TRACKER_CACHE_SIZE`` bounds how many conversations are kept (least recently
 used first out; 0 turns the cache off).
+
+A save the database refuses for a while (SQLite locked by a long write of
+another process, a PostgreSQL restart) is retried with back-off for up to
+``TRACKER_SAVE_RETRY_SECONDS`` (default 60) instead of failing at once: Rasa
+would otherwise keep that turn in the process's memory only (its fail-safe
+store), invisible to the console and lost at restart. A retry writes exactly
+the events the database does not hold yet (Rasa counts them), so nothing is
+stored twice. While waiting, other conversations go on: SQLite waits at most
+``SQLITE_BUSY_MS`` per attempt, the back-off sleeps without blocking.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -33,10 +44,22 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 128  # a 100-message session is about 1.1 MiB in memory: 140 MiB at worst
+DEFAULT_SAVE_RETRY_SECONDS = 60.0
+SQLITE_BUSY_MS = 500  # one attempt's wait for a SQLite lock (the event loop waits with it)
+FIRST_BACKOFF, MAX_BACKOFF = 0.1, 2.0
+
+
+def save_retry_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get("TRACKER_SAVE_RETRY_SECONDS", DEFAULT_SAVE_RETRY_SECONDS)))
+    except ValueError:
+        return DEFAULT_SAVE_RETRY_SECONDS
 
 
 def cache_size() -> int:
@@ -60,7 +83,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._capacity = cache_size()
         self.hits = 0
         self.misses = 0
+        self.save_retries = 0
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _short_sqlite_busy_wait)
 
     @property
     def domain(self) -> Domain:
@@ -87,13 +113,31 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         kept = self._kept.pop(tracker.sender_id, None)
-        await super().save(tracker)
+        await self._save_with_retries(tracker)
         if kept is None or kept.tracker is not tracker:
             return  # not one this store loaded: the next retrieve reads the database
         added = itertools.islice(tracker.events, kept.length, None)
         if any(isinstance(event, SessionStarted) for event in added):
             return  # the stored session is now the new one, shorter than this tracker
         self._keep(tracker.sender_id, _Kept(tracker, len(tracker.events)))
+
+    async def _save_with_retries(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save, retried with back-off while the database refuses it (then the error)."""
+        deadline = time.monotonic() + save_retry_seconds()
+        delay = FIRST_BACKOFF
+        while True:
+            try:
+                await super().save(tracker)
+                return
+            except DBAPIError as error:  # locked, busy, connection refused or dropped
+                if time.monotonic() + delay > deadline:
+                    log.error("Could not store conversation %s: %s", tracker.sender_id, error)
+                    raise
+                self.save_retries += 1
+                log.warning("Storing conversation %s failed (%s); retrying in %.1f s",
+                            tracker.sender_id, type(error.orig).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
 
     def _stored_session_length(self, sender_id: str) -> int:
         with self.session_scope() as session:
@@ -105,3 +149,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._kept[sender_id] = kept
         while len(self._kept) > self._capacity:
             self._kept.popitem(last=False)
+
+
+def _short_sqlite_busy_wait(connection: Any, _record: Any) -> None:
+    """Each SQLite connection waits SQLITE_BUSY_MS for a lock, not pysqlite's 5 s."""
+    cursor = connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+    cursor.close()

@@ -7,6 +7,9 @@ file, so "the same" means what stock Rasa would load.
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -178,3 +181,67 @@ def test_rasa_builds_this_store_from_endpoints_yml(tmp_path, domain, monkeypatch
     while not isinstance(store, CachedSQLTrackerStore) and hasattr(store, "_tracker_store"):
         store = store._tracker_store
     assert isinstance(store, CachedSQLTrackerStore)
+
+
+def hold_write_lock(db: str, seconds: float) -> threading.Thread:
+    """Another process's long write (a purge, a backup tool): the file locked for writing."""
+    ready = threading.Event()
+
+    def hold() -> None:
+        connection = sqlite3.connect(db, timeout=1, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        ready.set()
+        time.sleep(seconds)
+        connection.execute("ROLLBACK")
+        connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    ready.wait(5)
+    return thread
+
+
+def test_a_save_while_the_database_is_write_locked_is_stored_once_when_it_frees(db, domain):
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    tracker.update_with_events(turn("asked while locked"), domain)
+    locker = hold_write_lock(db, 3.0)
+
+    async def save_while_others_go_on() -> float:
+        """The save, and the longest the event loop was blocked meanwhile."""
+        longest, last = 0.0, time.monotonic()
+
+        async def ticker() -> None:
+            nonlocal longest, last
+            while True:
+                await asyncio.sleep(0.05)
+                now = time.monotonic()
+                longest, last = max(longest, now - last), now
+
+        ticking = asyncio.ensure_future(ticker())
+        await store.save(tracker)
+        ticking.cancel()
+        return longest
+
+    started = time.monotonic()
+    blocked = run(save_while_others_go_on())
+    locker.join()
+    assert time.monotonic() - started >= 2.5, "saved although the file was locked"
+    assert store.save_retries > 0
+    assert blocked < 1.5, f"the event loop was blocked {blocked:.1f} s"
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT type_name, data FROM events ORDER BY id").fetchall()
+    texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
+    assert texts == ["hi", "asked while locked"], texts  # stored, once, in order
+    assert len(rows) == len(session_start()) + 2 * len(turn("x")) == len(set(rows)), "an event twice"
+
+
+def test_a_database_locked_longer_than_the_retry_bound_raises(db, domain, monkeypatch):
+    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", "1")
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    tracker.update_with_events(turn("asked while locked"), domain)
+    locker = hold_write_lock(db, 3.0)
+    with pytest.raises(Exception, match="locked"):
+        run(store.save(tracker))
+    locker.join()
