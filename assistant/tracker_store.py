@@ -21,7 +21,7 @@ used first out; 0 turns the cache off).
 
 A save the database refuses for a while (SQLite locked by a long write of
 another process, a PostgreSQL restart) is retried with back-off for up to
-``TRACKER_SAVE_RETRY_SECONDS`` (default 60) instead of failing at once: Rasa
+``TRACKER_SAVE_RETRY_SECONDS`` (default 30) instead of failing at once: Rasa
 would otherwise keep that turn in the process's memory only (its fail-safe
 store), invisible to the console and lost at restart. A retry writes exactly
 the events the database does not hold yet (Rasa counts them), so nothing is
@@ -50,7 +50,7 @@ from sqlalchemy.exc import DBAPIError
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 128  # a 100-message session is about 1.1 MiB in memory: 140 MiB at worst
-DEFAULT_SAVE_RETRY_SECONDS = 60.0
+DEFAULT_SAVE_RETRY_SECONDS = 30.0  # below the lock lifetime (60 s), so a waiting turn keeps its lock
 SQLITE_BUSY_MS = 500  # one attempt's wait for a SQLite lock (the event loop waits with it)
 FIRST_BACKOFF, MAX_BACKOFF = 0.1, 2.0
 
