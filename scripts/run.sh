@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Start the model server, the action server and the web app (background) and
-# the Rasa server (foreground), which pulls the newest model from the model
-# server (endpoints.yml). Ctrl-C stops them all.
+# Start the model server, the action server, the web app and the Rasa server
+# under supervisord (scripts/supervisord.conf), which starts a process again
+# when it exits. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
@@ -24,13 +24,7 @@ fi
 export ACTION_SERVER_TOKEN ACTION_PORT ACTION_HOST=${ACTION_HOST:-127.0.0.1}
 
 # Port 5056 is the one endpoints.yml's `models:` URL names.
-MODEL_SERVER_PORT=5056 .venv/bin/python -m assistant.model_server &
-MODELS_PID=$!
-.venv/bin/python -m actions.server &
-ACTIONS_PID=$!
-.venv/bin/python -m webapp &
-WEB_PID=$!
-trap 'kill "$MODELS_PID" "$ACTIONS_PID" "$WEB_PID" 2>/dev/null || true' EXIT INT TERM
+export MODEL_SERVER_PORT=${MODEL_SERVER_PORT:-5056} RASA_CORS=${RASA_CORS:-*}
 
 cat <<MSG
 Starting the bot: REST and socket.io on http://localhost:$RASA_PORT, actions on :$ACTION_PORT.
@@ -39,8 +33,8 @@ click "Questions? Chat with us" in the corner. Staff console: http://localhost:$
 (first account: make staff-user NAME=<you> ROLE=admin). Or try:
   curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "is fusion my only option?"}'
+A process that exits is started again (scripts/supervisord.conf); Ctrl-C stops them all.
 MSG
-# No --enable-api: the HTTP API would expose every conversation (health
-# information) without a login. The channels below need nothing more.
-.venv/bin/rasa run --port "$RASA_PORT" \
-  --credentials credentials.yml --endpoints endpoints.yml --cors "${RASA_CORS:-*}"
+# The model server, the action server, the web app and the Rasa server (which
+# pulls the newest model from the model server, endpoints.yml), under supervisord.
+exec .venv/bin/supervisord -c scripts/supervisord.conf

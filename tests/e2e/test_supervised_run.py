@@ -1,0 +1,92 @@
+"""`make run` (scripts/run.sh under supervisord) starts a killed process again; Ctrl-C stops all.
+
+On a copy of the project (its own var/, database and ports), as a newcomer's
+`make run` would: the action server is killed with SIGKILL mid-conversation;
+visitors get the honest "can't answer right now" reply meanwhile and answers
+again within seconds, without anyone restarting anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from assistant.paths import PROJECT_ROOT
+from tests.bench_retrain import copy_project
+from tests.e2e.conftest import STARTUP_TIMEOUT, free_port
+
+RESTART_TIMEOUT = 60
+QUESTION = "what is prolotherapy"
+
+
+def ask(port: int, text: str = QUESTION) -> list[dict]:
+    response = requests.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+                             json={"sender": uuid.uuid4().hex, "message": text}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def kinds(messages: list[dict]) -> list[str]:
+    return [m["custom"].get("kind") for m in messages if isinstance(m.get("custom"), dict)]
+
+
+def supervised_pid(root: Path, program: str) -> int:
+    done = subprocess.run([str(root / ".venv" / "bin" / "supervisorctl"), "-c", "scripts/supervisord.conf",
+                           "pid", program], cwd=root, capture_output=True, text=True, timeout=30)
+    return int(done.stdout.strip())
+
+
+def wait_for(condition, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException, ValueError, KeyError):
+            if condition():
+                return
+        time.sleep(1)
+    raise AssertionError(f"{what} within {timeout:.0f} s")
+
+
+def test_a_killed_action_server_is_started_again_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    shutil.copytree(PROJECT_ROOT / "webapp", root / "webapp", ignore=shutil.ignore_patterns("__pycache__"))
+    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT", "MODEL_SERVER_PORT")}
+    endpoints = root / "endpoints.yml"
+    text = endpoints.read_text()  # the ports endpoints.yml names: the model server's and the actions'
+    text = text.replace("127.0.0.1:5056", f"127.0.0.1:{ports['MODEL_SERVER_PORT']}")
+    endpoints.write_text(text.replace("127.0.0.1:5055", f"127.0.0.1:{ports['ACTION_PORT']}"))
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "PYTHONPATH": str(root)}
+    env.pop("DATABASE_URL", None)
+    log = (tmp_path / "run.log").open("w")
+    run = subprocess.Popen(["bash", "scripts/run.sh"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                           start_new_session=True)  # its own process group, as a terminal's Ctrl-C reaches
+    try:
+        rasa = ports["RASA_PORT"]
+        wait_for(lambda: "answer" in kinds(ask(rasa)), "make run answers a question", 2 * STARTUP_TIMEOUT)
+        before = supervised_pid(root, "actions")
+        os.kill(before, signal.SIGKILL)
+        killed_at = time.monotonic()
+        wait_for(lambda: supervised_pid(root, "actions") not in (0, before), "the action server restarted",
+                 RESTART_TIMEOUT)
+        wait_for(lambda: "answer" in kinds(ask(rasa)), "answers again after the restart", RESTART_TIMEOUT)
+        print(f"\naction server killed: answering again after {time.monotonic() - killed_at:.1f} s")
+    finally:
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
+        try:
+            run.wait(timeout=60)
+        finally:
+            log.close()
+    assert run.returncode is not None
+    leftover = subprocess.run(["pgrep", "-f", str(root)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", f"still running after Ctrl-C: {leftover.stdout}"
+    for port in ports.values():
+        with contextlib.suppress(requests.RequestException):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+            raise AssertionError(f"port {port} still answers after Ctrl-C")
