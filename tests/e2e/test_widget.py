@@ -346,3 +346,25 @@ def test_office_phones_in_replies_are_tap_to_call(web: str, page: Page) -> None:
     for office in load_clinic().offices:
         digits = re.sub(r"\D", "", office.phone)
         expect(reply.locator(f'a[href="tel:+1{digits}"]')).to_have_text(office.phone)
+
+
+def test_a_booking_reference_stays_on_one_line_and_one_click_selects_it(web: str, browser) -> None:
+    """Issue 31, point 4: on a phone the reference broke as "SIJ-" / "WY5M22A5"."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_chat(page, web)
+        for text in ["/book_appointment", "Jane Doe", "708 555 0123", '/choose_office{"office": "oak_park"}',
+                     "weekday mornings", "skip", "/affirm", "/confirm_booking"]:
+            ask(page, text)
+        reference = page.locator(".sij-reference").last
+        expect(reference).to_have_text(re.compile(r"^SIJ-[A-Z0-9]{8}$"))
+        style = reference.evaluate("el => [getComputedStyle(el).whiteSpace, getComputedStyle(el).userSelect]")
+        assert style == ["nowrap", "all"], style
+        line = reference.evaluate("el => parseFloat(getComputedStyle(el.parentElement).lineHeight) || 24")
+        box = reference.bounding_box()
+        assert box is not None and box["height"] < 1.5 * line, f"the reference wraps: {box}"
+        reference.click()
+        assert page.evaluate("String(window.getSelection())") == reference.inner_text()
+    finally:
+        context.close()

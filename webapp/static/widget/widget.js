@@ -85,16 +85,20 @@
     return node;
   }
 
-  var LINKABLE = /(https?:\/\/[^\s<>"“”]+[^\s<>"“”.,;:!?)]|\(\d{3}\) \d{3}-\d{4}|\b(?:911|988)\b)/g;
+  var LINKABLE = /(https?:\/\/[^\s<>"“”]+[^\s<>"“”.,;:!?)]|\(\d{3}\) \d{3}-\d{4}|\b(?:911|988)\b|\bSIJ-[A-Z0-9]{8}\b)/g;
 
   /* Append text, turning web addresses, US phone numbers and the emergency
-     (911) and crisis (988) lines into safe links: on a phone one tap calls. */
+     (911) and crisis (988) lines into safe links: on a phone one tap calls.
+     A booking reference (SIJ-XXXXXXXX) stays on one line and is selected whole
+     with one click, to copy. */
   function appendRichText(parent, text) {
     var last = 0;
     String(text).replace(LINKABLE, function (match, _group, offset) {
       if (offset > last) { parent.appendChild(document.createTextNode(text.slice(last, offset))); }
       var link;
-      if (match === "911" || match === "988") {
+      if (match.indexOf("SIJ-") === 0) {
+        link = el("span", { className: "sij-reference", text: match });
+      } else if (match === "911" || match === "988") {
         link = el("a", { href: "tel:" + match, className: "sij-call", text: match });
       } else if (match.charAt(0) === "(") {
         link = el("a", { href: "tel:+1" + match.replace(/\D/g, ""), text: match });
