@@ -368,3 +368,23 @@ def test_a_booking_reference_stays_on_one_line_and_one_click_selects_it(web: str
         assert page.evaluate("String(window.getSelection())") == reference.inner_text()
     finally:
         context.close()
+
+
+def test_phone_numbers_are_tap_targets_of_at_least_44_pixels_on_a_phone(web: str, browser) -> None:
+    """Issue 31, point 5 (WCAG 2.5.5): the inline 911 link was 31x19 px."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_chat(page, web)
+        ask(page, "honestly this pain makes me not want to live anymore")
+        ask(page, "what are your phone numbers")
+        calls = page.locator('.sij-bot a[href^="tel:"]:visible')  # not those folded under "Sources"
+        assert calls.count() >= 3
+        for index in range(calls.count()):
+            box = calls.nth(index).bounding_box()
+            assert box is not None and box["width"] >= 44 and box["height"] >= 44, (
+                calls.nth(index).inner_text(), box)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "widget-phone-numbers.png"))
+    finally:
+        context.close()
