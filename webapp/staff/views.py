@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from assistant.bookings import SmtpSettings
 from assistant.clinic import load_clinic
 from assistant.conversations import FLAGS
 from assistant.feedback import counts_per_faq
@@ -97,6 +98,7 @@ def logout() -> Any:
     audit.record("logout")
     logout_user()
     end_session()
+    flash("You are signed out.")
     return redirect(url_for("staff.login"))
 
 
@@ -239,7 +241,8 @@ def bookings() -> str:
     audit.record("list_bookings", "", _filters_detail({"status": status or ""}, len(rows)))
     return render_template("staff/bookings.html", bookings=rows, statuses=[s.value for s in BookingStatus],
                            current=status or "", status_form=StatusForm, staff_names=accounts.active_names(),
-                           counts=counts, clinic=load_clinic())
+                           counts=counts, clinic=load_clinic(),
+                           email_configured=SmtpSettings.from_env() is not None)
 
 
 staff.add_app_template_filter(local_time, "local_time")
