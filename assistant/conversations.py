@@ -83,7 +83,13 @@ class Conversation:
 
     @property
     def visitor_turns(self) -> list[Turn]:
+        """What the visitor typed: the "visitor messages" every console page and export counts."""
         return [t for t in self.turns if t.speaker == "visitor" and not t.text.startswith("/")]
+
+    @property
+    def button_clicks(self) -> int:
+        """Buttons the visitor clicked (shown in the transcript, counted apart from messages)."""
+        return sum(1 for t in self.turns if t.speaker == "visitor" and t.text.startswith("/"))
 
     @property
     def first_question(self) -> str:

@@ -47,3 +47,29 @@ def test_signing_out_says_so(staff):
 
 def test_top_topics_appears_once_on_the_overview(staff):
     assert staff.get("/staff/overview").get_data(as_text=True).count("Top topics") == 1
+
+
+def test_the_list_and_the_transcript_count_visitor_messages_the_same_way(staff, db_url):
+    """Issue 31, point 2: typed messages are counted everywhere; button clicks are shown apart."""
+    import json
+    import time
+
+    from sqlalchemy import insert
+
+    from assistant import chat_sessions
+    from assistant.store import get_engine, tracker_events
+
+    conversation_id, _ = chat_sessions.issue()
+    texts = ["what is prp?", '/choose_topic{"topic": "prp_what"}', "thanks", "/affirm"]
+    now = time.time()
+    with get_engine(db_url).begin() as connection:
+        connection.execute(insert(tracker_events), [
+            {"sender_id": conversation_id, "type_name": "user", "timestamp": now + i,
+             "data": json.dumps({"event": "user", "text": text})} for i, text in enumerate(texts)])
+    listed = staff.get("/staff/conversations").get_data(as_text=True)
+    at = listed.index(conversation_id)
+    row = listed[listed.rfind("<tr>", 0, at):listed.index("</tr>", at)]
+    assert "<td>2</td>" in row
+    assert "Visitor messages (typed)" in listed
+    transcript = staff.get(f"/staff/conversations/{conversation_id}").get_data(as_text=True)
+    assert "2 visitor messages typed, 2 button clicks" in transcript
