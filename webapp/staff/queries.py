@@ -31,6 +31,7 @@ from assistant.store import (
     utcnow,
 )
 from assistant.store import session as db_session
+from webapp.staff.times import day_start, local_date
 
 MAX_LISTED_BOOKINGS = 500
 MAX_AUDIT_ENTRIES = 500
@@ -51,11 +52,6 @@ def faq_choices() -> list[tuple[str, str]]:
         (faq.id, faq.title) for faq in sorted(faq_index().values(), key=lambda f: f.title)]
 
 
-def end_of_day(day: datetime | None) -> datetime | None:
-    """A "to" date includes that whole day."""
-    return day + timedelta(days=1) if day else None
-
-
 @dataclass
 class ConversationPage:
     conversations: list[summaries.ConversationRow]
@@ -63,12 +59,12 @@ class ConversationPage:
     reviews: dict[str, ConversationReview]
 
 
-def conversation_page(since: datetime | None, until: datetime | None, flag: str | None, query: str | None,
+def conversation_page(since: datetime | None, before: datetime | None, flag: str | None, query: str | None,
                       page: int, size: int) -> ConversationPage:
+    """Conversations started from ``since`` up to (not including) ``before``, naive UTC."""
     with get_engine().connect() as connection:
         summaries.refresh(connection)
-        shown, total = summaries.list_conversations(connection, since, end_of_day(until), flag, query,
-                                                    page, size)
+        shown, total = summaries.list_conversations(connection, since, before, flag, query, page, size)
     with db_session() as db:
         reviews = {r.conversation_id: r for r in db.execute(select(ConversationReview).where(
             ConversationReview.conversation_id.in_([c.id for c in shown]))).scalars()}
@@ -160,16 +156,16 @@ def update_booking(booking_id: int, status: BookingStatus, assignee: str | None,
 
 
 def overview_numbers(today: date, days: int = 30) -> tuple[Overview, datetime, dict[str, str]]:
-    """The overview's numbers for the last ``days`` days, from when, and the FAQ titles."""
-    since = datetime.combine(today - timedelta(days=days - 1), datetime.min.time())
+    """The overview's numbers for the clinic's last ``days`` days, from when (naive UTC), the titles."""
+    since = day_start(today - timedelta(days=days - 1))
     with get_engine().connect() as connection:
         summaries.refresh(connection)
-        totals = summaries.totals(connection, since)
+        totals = summaries.totals(connection, since, date_of=local_date)
     with db_session() as db:
         booked = db.execute(select(BookingRequest.created_at).where(
             BookingRequest.created_at >= since)).scalars().all()
     titles = topic_titles()
-    return overview(totals, [b.date() for b in booked], today, days), since, titles
+    return overview(totals, [local_date(b) for b in booked], today, days), since, titles
 
 
 def chart_data(numbers: Overview, titles: dict[str, str]) -> dict[str, Any]:

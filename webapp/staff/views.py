@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +25,7 @@ from assistant.conversations import FLAGS
 from assistant.feedback import counts_per_faq
 from assistant.paths import PROJECT_ROOT
 from assistant.retention import delete_conversations
-from assistant.store import BookingStatus, StaffRole, utcnow
+from assistant.store import BookingStatus, StaffRole
 from webapp.staff import accounts, audit, exports, queries
 from webapp.staff.auth import (
     admin_required,
@@ -46,7 +46,7 @@ from webapp.staff.forms import (
     ReviewForm,
     StatusForm,
 )
-from webapp.staff.times import local_time
+from webapp.staff.times import day_range, local_date, local_now, local_time
 
 staff = Blueprint("staff", __name__, url_prefix="/staff")
 PAGE_SIZE = 25
@@ -142,21 +142,27 @@ def index() -> Any:
     return redirect(url_for("staff.conversations"))
 
 
-def _date_arg(name: str) -> datetime | None:
+def _date_arg(name: str) -> date | None:
+    """A date filter: one of the clinic's days (webapp/staff/times.py)."""
     value = request.args.get(name, "")
     try:
-        return datetime.strptime(value, "%Y-%m-%d") if value else None
+        return datetime.strptime(value, "%Y-%m-%d").date() if value else None
     except ValueError:
         return None
 
 
+def _days_filter() -> tuple[datetime | None, datetime | None]:
+    """The UTC bounds of the clinic's days From to To, both inclusive."""
+    return day_range(_date_arg("from"), _date_arg("to"))
+
+
 @staff.get("/conversations")
 def conversations() -> str:
-    since, until = _date_arg("from"), _date_arg("to")
+    since, before = _days_filter()
     flag = request.args.get("flag") if request.args.get("flag") in FLAGS else None
     query = request.args.get("q", "")[:200]
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    found = queries.conversation_page(since, until, flag, query.strip() or None, page, PAGE_SIZE)
+    found = queries.conversation_page(since, before, flag, query.strip() or None, page, PAGE_SIZE)
     pages = max(1, (found.total + PAGE_SIZE - 1) // PAGE_SIZE)
     # The list shows visitors' first questions: a view of health information.
     audit.record("list_conversations", "", _filters_detail(
@@ -274,9 +280,9 @@ def booking_status(booking_id: int) -> Any:
 
 @staff.get("/overview")
 def overview_page() -> str:
-    numbers, since, titles = queries.overview_numbers(utcnow().date())
+    numbers, since, titles = queries.overview_numbers(local_now().date())
     audit.record("view_overview", "",
-                 f"{sum(numbers.conversations_per_day)} conversations since {since:%Y-%m-%d}")
+                 f"{sum(numbers.conversations_per_day)} conversations since {local_date(since):%Y-%m-%d}")
     return render_template("staff/overview.html", numbers=numbers,
                            chart_data=queries.chart_data(numbers, titles),
                            titles=titles, ratings=counts_per_faq(since))
@@ -290,7 +296,7 @@ def chart_js() -> Response:
 @staff.get("/export/conversations.csv")
 @admin_required
 def export_conversations() -> Response:
-    rows = exports.conversation_rows(_date_arg("from"), queries.end_of_day(_date_arg("to")))
+    rows = exports.conversation_rows(*_days_filter())
     audit.record("export", "conversations", f"{len(rows)} conversations")
     return exports.csv_response("conversations.csv", exports.CONVERSATION_COLUMNS, rows)
 
