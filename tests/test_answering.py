@@ -122,3 +122,29 @@ def test_every_paragraph_of_the_article_is_quoted_by_an_faq_or_next_to_a_quote()
 def test_a_citation_mark_missing_its_bracket_still_counts(article):
     # "Clinical Neurology and Neurosurgery (10looked to identify ..." in the article.
     assert sentence_with(article, "127 patients (57 men, 70 women").refs == (10,)
+
+
+def test_a_question_about_something_nothing_here_mentions_is_not_answered_with_a_lookalike_faq():
+    from assistant.answering import decision_for
+    from assistant.answering.vocabulary import unknown_words
+
+    assert unknown_words("can i drink alcohol after prolo shots??") == ["drink", "alcohol"]
+    assert unknown_words("is one injecton enough for prolotherapy?") == []  # a typo of a known word
+    parse = {"text": "can i drink alcohol after prolo shots??",
+             "intent": {"name": "faq", "confidence": 0.95}, "intent_ranking": [{"name": "faq", "confidence": 0.95}],
+             "response_selector": {"faq": {"ranking": [
+                 {"intent_response_key": "faq/recovery_after_treatment", "confidence": 0.9}]}}}
+    assert decision_for(parse).kind == "fallback"
+    same_without = {**parse, "text": "what should I do after prolo shots?"}
+    assert (decision_for(same_without).kind, decision_for(same_without).topic) == (
+        "answer", "recovery_after_treatment")
+
+
+def test_only_the_question_is_checked_for_unknown_words_not_the_story_around_it():
+    from assistant.answering.vocabulary import unknown_words
+
+    story = ("My mother is 78 and loves gardening and her grandchildren. Her surgeon wants to fuse her "
+             "SI joint. Is fusion really her only option?")
+    assert unknown_words(story) == []
+    assert unknown_words("My mother loves gardening. Can she drink alcohol after prolotherapy?") == [
+        "drink", "alcohol"]

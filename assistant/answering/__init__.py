@@ -14,11 +14,12 @@ from typing import Any
 from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
 from assistant.answering.followups import Context, context_after, followup_reply
 from assistant.answering.sentence_answers import sentence_answer
+from assistant.answering.vocabulary import unknown_words
 from assistant.faq import faq_index
 from assistant.passages import default_passage_retriever
 from assistant.passages import enabled as passages_enabled
 from assistant.retrieval import default_retriever
-from assistant.routing import ANSWER, CLARIFY, FAQ_INTENT, PASSAGE_TOPIC, Decision, decide
+from assistant.routing import ANSWER, CLARIFY, FALLBACK, FAQ_INTENT, PASSAGE_TOPIC, Decision, decide
 from assistant.served import index_faqs
 from assistant.triage import is_diagnosis_request
 
@@ -37,8 +38,13 @@ def decision_for(parse: dict[str, Any], with_passages: bool | None = None) -> De
     """The decision for a message DIET calls an FAQ question or out of scope."""
     if with_passages is None:
         with_passages = passages_enabled()
-    return decide(parse, set(faq_index()), retriever=default_retriever(), index_topics=index_faqs(),
-                  passages=default_passage_retriever() if with_passages else None)
+    decision = decide(parse, set(faq_index()), retriever=default_retriever(), index_topics=index_faqs(),
+                      passages=default_passage_retriever() if with_passages else None)
+    if decision.kind == ANSWER and decision.topic in faq_index() and unknown_words(parse.get("text") or ""):
+        # It asks about something nothing here mentions ("can I drink alcohol after ..."):
+        # the FAQ it resembles would answer another question (assistant/answering/vocabulary.py).
+        return Decision(FALLBACK, None, 0.0)
+    return decision
 
 
 def reply_for_decision(decision: Decision, question: str = "") -> Reply:
