@@ -27,17 +27,31 @@ store), invisible to the console and lost at restart. A retry writes exactly
 the events the database does not hold yet (Rasa counts them), so nothing is
 stored twice. While waiting, other conversations go on: SQLite waits at most
 ``SQLITE_BUSY_MS`` per attempt, the back-off sleeps without blocking.
+
+A save still refused after that goes to a journal instead of Rasa's memory
+store: the conversation's events, in one file per conversation under
+``TRACKER_JOURNAL_DIR`` (default ``var/tracker-journal``), written to a
+temporary file, fsynced and renamed, so a crash leaves the old or the new
+copy, never half of one. The next message of that conversation is answered
+from the journaled tracker (it sees its own history); the journal is replayed
+into the database, in order and exactly once (the same counting save), when
+that conversation or any other is next saved, or after a restart, and the
+file removed. One journal per process: in the scaled profile each Rasa
+replica replays its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+import json
 import logging
 import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -47,12 +61,19 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
+from assistant.paths import PROJECT_ROOT
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 128  # a 100-message session is about 1.1 MiB in memory: 140 MiB at worst
 DEFAULT_SAVE_RETRY_SECONDS = 30.0  # below the lock lifetime (60 s), so a waiting turn keeps its lock
 SQLITE_BUSY_MS = 500  # one attempt's wait for a SQLite lock (the event loop waits with it)
 FIRST_BACKOFF, MAX_BACKOFF = 0.1, 2.0
+REPLAYS_PER_SAVE = 5  # journaled conversations replayed after each successful save
+
+
+def journal_dir() -> Path:
+    return Path(os.environ.get("TRACKER_JOURNAL_DIR") or PROJECT_ROOT / "var" / "tracker-journal")
 
 
 def save_retry_seconds() -> float:
@@ -84,6 +105,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.hits = 0
         self.misses = 0
         self.save_retries = 0
+        self.journal = journal_dir()
+        # sender id -> the journaled events (dicts), read back when the store starts
+        self._journaled: dict[str, list[dict[str, Any]]] = _read_journal(self.journal)
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _short_sqlite_busy_wait)
@@ -99,6 +123,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._kept.clear()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        if sender_id in self._journaled and not await self._replay(sender_id):
+            # The database still refuses it: the conversation goes on from its journal.
+            return DialogueStateTracker.from_dict(sender_id, self._journaled[sender_id], self.domain.slots)
         kept = self._kept.pop(sender_id, None)
         if kept is not None and len(kept.tracker.events) == kept.length \
                 and self._stored_session_length(sender_id) == kept.length:
@@ -113,7 +140,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         kept = self._kept.pop(tracker.sender_id, None)
-        await self._save_with_retries(tracker)
+        if not await self._save_with_retries(tracker):
+            self._write_journal(tracker)
+            return
+        self._forget_journal(tracker.sender_id)  # this save wrote whatever the journal held
+        for other in [s for s in self._journaled if s != tracker.sender_id][:REPLAYS_PER_SAVE]:
+            await self._replay(other)
         if kept is None or kept.tracker is not tracker:
             return  # not one this store loaded: the next retrieve reads the database
         added = itertools.islice(tracker.events, kept.length, None)
@@ -121,23 +153,54 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return  # the stored session is now the new one, shorter than this tracker
         self._keep(tracker.sender_id, _Kept(tracker, len(tracker.events)))
 
-    async def _save_with_retries(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's save, retried with back-off while the database refuses it (then the error)."""
+    async def _save_with_retries(self, tracker: DialogueStateTracker) -> bool:
+        """Rasa's save, retried with back-off while the database refuses it; False if it never took it."""
         deadline = time.monotonic() + save_retry_seconds()
         delay = FIRST_BACKOFF
         while True:
             try:
                 await super().save(tracker)
-                return
+                return True
             except DBAPIError as error:  # locked, busy, connection refused or dropped
                 if time.monotonic() + delay > deadline:
-                    log.error("Could not store conversation %s: %s", tracker.sender_id, error)
-                    raise
+                    log.error("Could not store conversation %s (%s); journaled until the database "
+                              "takes it", tracker.sender_id, error)
+                    return False
                 self.save_retries += 1
                 log.warning("Storing conversation %s failed (%s); retrying in %.1f s",
                             tracker.sender_id, type(error.orig).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
+
+    async def _replay(self, sender_id: str) -> bool:
+        """One attempt to store a journaled conversation (only what the database lacks); True if done."""
+        tracker = DialogueStateTracker.from_dict(sender_id, self._journaled[sender_id], self.domain.slots)
+        try:
+            await super().save(tracker)
+        except DBAPIError:
+            return False
+        self._forget_journal(sender_id)
+        log.info("Journaled conversation %s stored", sender_id)
+        return True
+
+    def _write_journal(self, tracker: DialogueStateTracker) -> None:
+        events = [event.as_dict() for event in tracker.events]
+        path = _journal_path(self.journal, tracker.sender_id)
+        self.journal.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_suffix(".tmp")
+        with open(os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "w",
+                  encoding="utf-8") as handle:
+            json.dump({"sender_id": tracker.sender_id, "events": events}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        _fsync_dir(self.journal)
+        self._journaled[tracker.sender_id] = events
+
+    def _forget_journal(self, sender_id: str) -> None:
+        if self._journaled.pop(sender_id, None) is not None:
+            _journal_path(self.journal, sender_id).unlink(missing_ok=True)
+            _fsync_dir(self.journal)
 
     def _stored_session_length(self, sender_id: str) -> int:
         with self.session_scope() as session:
@@ -156,3 +219,27 @@ def _short_sqlite_busy_wait(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
     cursor.close()
+
+
+def _journal_path(directory: Path, sender_id: str) -> Path:
+    """One file per conversation; the name does not carry the (visitor-chosen) id itself."""
+    return directory / f"{hashlib.sha256(sender_id.encode()).hexdigest()[:32]}.json"
+
+
+def _read_journal(directory: Path) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            found[str(entry["sender_id"])] = list(entry["events"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.error("Unreadable tracker journal file %s: %s (kept for inspection)", path, error)
+    return found
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

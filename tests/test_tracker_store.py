@@ -236,12 +236,43 @@ def test_a_save_while_the_database_is_write_locked_is_stored_once_when_it_frees(
     assert len(rows) == len(session_start()) + 2 * len(turn("x")) == len(set(rows)), "an event twice"
 
 
-def test_a_database_locked_longer_than_the_retry_bound_raises(db, domain, monkeypatch):
-    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", "1")
+def test_a_save_refused_beyond_the_retry_bound_is_journaled_then_stored_once(db, domain, monkeypatch,
+                                                                             tmp_path):
+    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", "0.5")
+    monkeypatch.setenv("TRACKER_JOURNAL_DIR", str(tmp_path / "journal"))
     store = CachedSQLTrackerStore(domain, db=db)
     tracker = start_conversation(store, domain)
     tracker.update_with_events(turn("asked while locked"), domain)
     locker = hold_write_lock(db, 3.0)
-    with pytest.raises(Exception, match="locked"):
-        run(store.save(tracker))
+    run(store.save(tracker))  # not raised: Rasa would keep it in memory only
+    journaled = list((tmp_path / "journal").glob("*.json"))
+    assert len(journaled) == 1 and oct(journaled[0].stat().st_mode)[-3:] == "600"
+    # the next message, still locked: the conversation goes on from its journal
+    again = run(store.retrieve(SENDER))
+    assert again is not None and again.latest_message.text == "asked while locked"
     locker.join()
+
+    # after a restart, the journal is read back and replayed on the next message
+    restarted = CachedSQLTrackerStore(domain, db=db)
+    loaded = run(restarted.retrieve(SENDER))
+    assert loaded is not None and loaded.latest_message.text == "asked while locked"
+    assert list((tmp_path / "journal").glob("*.json")) == []
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT type_name, data FROM events ORDER BY id").fetchall()
+    texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
+    assert texts == ["hi", "asked while locked"], texts  # stored, once, in order
+
+
+def test_a_journaled_conversation_is_stored_when_another_one_is_saved(db, domain, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", "0.3")
+    monkeypatch.setenv("TRACKER_JOURNAL_DIR", str(tmp_path / "journal"))
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    tracker.update_with_events(turn("asked while locked"), domain)
+    locker = hold_write_lock(db, 2.0)
+    run(store.save(tracker))
+    locker.join()
+    other = DialogueStateTracker.from_events("visitor-2", session_start() + turn("hello"), domain.slots)
+    run(store.save(other))
+    assert list((tmp_path / "journal").glob("*.json")) == []
+    assert [e.get("text") for e in stored(db, domain) if e["event"] == "user"][-1] == "asked while locked"
