@@ -7,8 +7,14 @@ which git ignores.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 VAR_DIR = PROJECT_ROOT / "var"
+
+
+def tracker_journal_dir() -> Path:
+    """Conversations the database refused, waiting to be stored (assistant/tracker_store.py)."""
+    return Path(os.environ.get("TRACKER_JOURNAL_DIR") or VAR_DIR / "tracker-journal")

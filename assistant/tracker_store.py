@@ -61,7 +61,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
-from assistant.paths import PROJECT_ROOT
+from assistant.paths import tracker_journal_dir
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,6 @@ DEFAULT_SAVE_RETRY_SECONDS = 30.0  # below the lock lifetime (60 s), so a waitin
 SQLITE_BUSY_MS = 500  # one attempt's wait for a SQLite lock (the event loop waits with it)
 FIRST_BACKOFF, MAX_BACKOFF = 0.1, 2.0
 REPLAYS_PER_SAVE = 5  # journaled conversations replayed after each successful save
-
-
-def journal_dir() -> Path:
-    return Path(os.environ.get("TRACKER_JOURNAL_DIR") or PROJECT_ROOT / "var" / "tracker-journal")
 
 
 def save_retry_seconds() -> float:
@@ -105,7 +101,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.hits = 0
         self.misses = 0
         self.save_retries = 0
-        self.journal = journal_dir()
+        self.journal = tracker_journal_dir()
         # sender id -> the journaled events (dicts), read back when the store starts
         self._journaled: dict[str, list[dict[str, Any]]] = _read_journal(self.journal)
         super().__init__(*args, **kwargs)

@@ -73,3 +73,12 @@ def test_the_list_and_the_transcript_count_visitor_messages_the_same_way(staff, 
     assert "Visitor messages (typed)" in listed
     transcript = staff.get(f"/staff/conversations/{conversation_id}").get_data(as_text=True)
     assert "2 visitor messages typed, 2 button clicks" in transcript
+
+
+def test_the_list_says_when_conversations_wait_in_the_tracker_journal(staff, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_JOURNAL_DIR", str(tmp_path / "journal"))
+    assert "kept in the journal" not in staff.get("/staff/conversations").get_data(as_text=True)
+    (tmp_path / "journal").mkdir()
+    (tmp_path / "journal" / "0123.json").write_text('{"sender_id": "x", "events": []}')
+    page = staff.get("/staff/conversations").get_data(as_text=True)
+    assert "1 conversation with turns the database refused, kept in the journal" in page

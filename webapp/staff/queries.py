@@ -19,6 +19,7 @@ from assistant import summaries
 from assistant.conversations import Conversation, Turn, load_conversation
 from assistant.faq import faq_index
 from assistant.overview import Overview, overview
+from assistant.paths import tracker_journal_dir
 from assistant.routing import PASSAGE_TOPIC
 from assistant.store import (
     NEW_FAQ_NEEDED,
@@ -40,6 +41,12 @@ MAX_AUDIT_ENTRIES = 500
 def topic_titles() -> dict[str, str]:
     """Titles of what a reply can be about: the FAQs, and a passage of the article."""
     return {f.id: f.title for f in faq_index().values()} | {PASSAGE_TOPIC: "A passage of the article"}
+
+
+def journaled_conversations() -> int:
+    """Conversations with turns the database refused, waiting in the journal (assistant/tracker_store.py)."""
+    directory = tracker_journal_dir()
+    return sum(1 for _ in directory.glob("*.json")) if directory.is_dir() else 0
 
 
 def faq_titles() -> dict[str, str]:

@@ -170,7 +170,7 @@ def conversations() -> str:
          "q": query, "page": str(page)}, len(found.conversations)))
     return render_template("staff/conversations.html", conversations=found.conversations, total=found.total,
                            titles=queries.faq_titles(), page=page, pages=pages, flags=FLAGS,
-                           reviews=found.reviews,
+                           reviews=found.reviews, journaled=queries.journaled_conversations(),
                            filters={"from": request.args.get("from", ""), "to": request.args.get("to", ""),
                                     "flag": flag or "", "q": query})
 
