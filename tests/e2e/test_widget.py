@@ -388,3 +388,18 @@ def test_phone_numbers_are_tap_targets_of_at_least_44_pixels_on_a_phone(web: str
         page.screenshot(path=str(SCREENSHOTS / "widget-phone-numbers.png"))
     finally:
         context.close()
+
+
+def test_an_idle_chat_keeps_polling_with_the_servers_ping(web: str, page: Page) -> None:
+    """Issue 31, point 8: Engine.IO pings reach an idle tab, so a lost connection is noticed."""
+    import time
+
+    open_chat(page, web)
+    ask(page, "what is prolotherapy?")
+    polls: list[float] = []
+    page.on("request", lambda request: polls.append(time.monotonic())
+            if "/socket.io/" in request.url and request.method == "GET" else None)
+    started = time.monotonic()
+    page.wait_for_timeout(65_000)
+    answered = [t - started for t in polls]
+    assert len(answered) >= 2, f"an idle tab polled {len(answered)} times in 65 s: {answered}"
