@@ -3,28 +3,29 @@
 People chat: after an answer about the 2009 prolotherapy study they ask "how
 many patients?", "which journal was that in?", "what about PRP instead?".
 The context is the previous turn, when it was an answer: the visitor's
-question and the FAQ it was answered with (:class:`Context`). It ends by
-itself after anything else (a decline, a red flag, the booking form, a
-greeting), because only an answer right before makes one.
+question and the FAQ (or the one sentence of the article) it was answered
+with (:class:`Context`). It ends by itself after anything else (a decline, a
+red flag, the booking form, a greeting), because only an answer right before
+makes one.
 
-A message is read as a follow-up when it refers back ("that", "it", "those",
-"instead", "and ...?", "what about ...?") or is too short to stand alone (an
-ellipsis like "how many patients?"), unless it names a subject of its own
-that the classifiers answer with confidence and has no word that refers back.
-Then:
+A message is read as a follow-up when it points back ("that", "it",
+"instead", "what about ...?") unless it is long and answerable on its own,
+or when it carries on ("and ...?", "... too?") or is too short to stand alone
+("how many patients?") unless it is answerable on its own
+(:func:`stands_alone`). Then:
 
 - "what about <other subject> (instead)?" is answered about the new subject
   in the same respect: that subject's FAQ, quotes chosen for the earlier
   question's words and the new one's;
 - anything else is answered from the same FAQ, the quote that holds the
-  detail now asked first (:mod:`assistant.answering.quotes`).
+  detail now asked first (:mod:`assistant.answering.quotes`), or after a
+  sentence answer with the sentence around it that holds it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from assistant.answering.compose import Reply, faq_reply, sentence_reply
 from assistant.answering.quotes import index_for
@@ -136,7 +137,5 @@ def _near_sentence_reply(question: str, context: Context) -> Reply | None:
 
 def _marked(reply: Reply, context: Context) -> Reply:
     """The reply, saying which question it was read as a follow-up to (staff see it in the transcript)."""
-    extra: dict[str, Any] = {**reply.extra, "followup_to": {"question": context.question[:200],
-                                                            "topic": context.topic}}
-    return Reply(reply.kind, reply.topic, reply.title, reply.text, reply.body, reply.sources,
-                 reply.confidence, reply.book, reply.options, extra)
+    followup_to = {"question": context.question[:200], "topic": context.topic}
+    return replace(reply, extra={**reply.extra, "followup_to": followup_to})
