@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.answering.quotes import choose_quotes
 from assistant.answering.sentences import Sentence
 from assistant.clinic import load_clinic
 from assistant.faq import Faq
 from assistant.knowledge import get_article
 from assistant.passages import Passage
+from assistant.routing import PASSAGE_TOPIC
 
 PASSAGE_TITLE = "From the clinic's article"
 SENTENCE_LEAD = ("No prepared answer covers this exactly, but the clinic's article says this about it:")
@@ -99,8 +101,6 @@ def answer_text(faq: Faq, sources: list[dict[str, Any]] | None = None) -> str:
 
 def faq_reply(faq: Faq, confidence: float | None, index_only: bool = False, question: str = "") -> Reply:
     """An FAQ's answer, its quotes chosen for the question (assistant.answering.quotes)."""
-    from assistant.answering.quotes import choose_quotes
-
     sources = [source_entry(q.text, q.ref, q.article) for q in choose_quotes(question, faq)]
     # index_only: found by retrieval alone while the model learning this FAQ trains (staff can tell).
     return Reply("answer", faq.id, faq.title, answer_text(faq, sources), answer_body(faq),
@@ -110,8 +110,6 @@ def faq_reply(faq: Faq, confidence: float | None, index_only: bool = False, ques
 
 def sentence_reply(sentence: Sentence, confidence: float | None) -> Reply:
     """One sentence of the article, verbatim with the study it reports, for a question no FAQ fits."""
-    from assistant.routing import PASSAGE_TOPIC
-
     ref = sentence.refs[0] if sentence.refs else None
     sources = [source_entry(sentence.text, ref, sentence.article)]
     return Reply("answer", PASSAGE_TOPIC, PASSAGE_TITLE, "\n\n".join([SENTENCE_LEAD, *quoted(sources)]),
@@ -121,8 +119,6 @@ def sentence_reply(sentence: Sentence, confidence: float | None) -> Reply:
 
 def passage_reply(passage: Passage, confidence: float | None) -> Reply:
     """A passage of the article, verbatim with its citations, for a question no FAQ fits."""
-    from assistant.routing import PASSAGE_TOPIC
-
     return Reply("answer", PASSAGE_TOPIC, PASSAGE_TITLE, passage_text(passage), PASSAGE_LEAD,
                  tuple(passage_sources(passage)), confidence, True,
                  extra={"passage": {"article": passage.article, "number": passage.number}})
