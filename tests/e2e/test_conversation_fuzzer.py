@@ -175,7 +175,7 @@ STATES: dict[str, tuple[list[str], Callable[[Turn], bool] | None]] = {
     "fresh": ([], None),
     "after a greeting": (["hello"], kind_is("smalltalk")),
     "after an answer": (['/choose_topic{"topic": "prp_what"}'], kind_is("answer")),
-    "after a follow-up answer": (['/choose_topic{"topic": "study_hauser_2009"}', "did they stop their pain meds?"],
+    "after a follow-up answer": (['/choose_topic{"topic": "study_hauser_2009"}', "were they able to come off their pain meds?"],
                                  lambda turn: any(c.get("followup_to") for c in turn.customs)),
     "after a clarifying question": (["<clarify>"], kind_is("clarify")),
     "after a decline": (["how do I change a car tyre"], kind_is("fallback")),
