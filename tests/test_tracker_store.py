@@ -201,6 +201,31 @@ def hold_write_lock(db: str, seconds: float) -> threading.Thread:
     return thread
 
 
+def stored_rows(db: str) -> list[tuple[str, str]]:
+    """Every stored event, as (type, JSON), in the order written."""
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT type_name, data FROM events ORDER BY id").fetchall()
+
+
+def user_texts(rows: list[tuple[str, str]]) -> list[str]:
+    return [json.loads(data)["text"] for kind, data in rows if kind == "user"]
+
+
+def journaled_while_locked(db, domain, monkeypatch, tmp_path, retry: float, lock: float):
+    """A turn saved while the file is write-locked longer than the retries: it goes to the journal.
+
+    Returns the store and the thread holding the lock (join it to free the file).
+    """
+    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", str(retry))
+    monkeypatch.setenv("TRACKER_JOURNAL_DIR", str(tmp_path / "journal"))
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    tracker.update_with_events(turn("asked while locked"), domain)
+    locker = hold_write_lock(db, lock)
+    run(store.save(tracker))  # not raised: Rasa would keep it in memory only
+    return store, locker
+
+
 def test_a_save_while_the_database_is_write_locked_is_stored_once_when_it_frees(db, domain):
     store = CachedSQLTrackerStore(domain, db=db)
     tracker = start_conversation(store, domain)
@@ -229,22 +254,14 @@ def test_a_save_while_the_database_is_write_locked_is_stored_once_when_it_frees(
     assert time.monotonic() - started >= 2.5, "saved although the file was locked"
     assert store.save_retries > 0
     assert blocked < 1.5, f"the event loop was blocked {blocked:.1f} s"
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute("SELECT type_name, data FROM events ORDER BY id").fetchall()
-    texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
-    assert texts == ["hi", "asked while locked"], texts  # stored, once, in order
+    rows = stored_rows(db)
+    assert user_texts(rows) == ["hi", "asked while locked"]  # stored, once, in order
     assert len(rows) == len(session_start()) + 2 * len(turn("x")) == len(set(rows)), "an event twice"
 
 
 def test_a_save_refused_beyond_the_retry_bound_is_journaled_then_stored_once(db, domain, monkeypatch,
                                                                              tmp_path):
-    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", "0.5")
-    monkeypatch.setenv("TRACKER_JOURNAL_DIR", str(tmp_path / "journal"))
-    store = CachedSQLTrackerStore(domain, db=db)
-    tracker = start_conversation(store, domain)
-    tracker.update_with_events(turn("asked while locked"), domain)
-    locker = hold_write_lock(db, 3.0)
-    run(store.save(tracker))  # not raised: Rasa would keep it in memory only
+    store, locker = journaled_while_locked(db, domain, monkeypatch, tmp_path, retry=0.5, lock=3.0)
     journaled = list((tmp_path / "journal").glob("*.json"))
     assert len(journaled) == 1 and oct(journaled[0].stat().st_mode)[-3:] == "600"
     # the next message, still locked: the conversation goes on from its journal
@@ -257,20 +274,11 @@ def test_a_save_refused_beyond_the_retry_bound_is_journaled_then_stored_once(db,
     loaded = run(restarted.retrieve(SENDER))
     assert loaded is not None and loaded.latest_message.text == "asked while locked"
     assert list((tmp_path / "journal").glob("*.json")) == []
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute("SELECT type_name, data FROM events ORDER BY id").fetchall()
-    texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
-    assert texts == ["hi", "asked while locked"], texts  # stored, once, in order
+    assert user_texts(stored_rows(db)) == ["hi", "asked while locked"]  # stored, once, in order
 
 
 def test_a_journaled_conversation_is_stored_when_another_one_is_saved(db, domain, monkeypatch, tmp_path):
-    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", "0.3")
-    monkeypatch.setenv("TRACKER_JOURNAL_DIR", str(tmp_path / "journal"))
-    store = CachedSQLTrackerStore(domain, db=db)
-    tracker = start_conversation(store, domain)
-    tracker.update_with_events(turn("asked while locked"), domain)
-    locker = hold_write_lock(db, 2.0)
-    run(store.save(tracker))
+    store, locker = journaled_while_locked(db, domain, monkeypatch, tmp_path, retry=0.3, lock=2.0)
     locker.join()
     other = DialogueStateTracker.from_events("visitor-2", session_start() + turn("hello"), domain.slots)
     run(store.save(other))
