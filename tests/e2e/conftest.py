@@ -280,3 +280,27 @@ def page(browser) -> Iterator:
     new_page.problems = problems
     yield new_page
     context.close()
+
+
+@contextlib.contextmanager
+def staff_console_env(bot: Bot, workdir: Path, accounts: tuple[tuple[str, str], ...],
+                      password: str) -> Iterator[dict[str, str]]:
+    """The staff console's settings on the bot's database, with these accounts made by the staff CLI.
+
+    Set in this process too (the CLI and Flask test clients read them), undone afterwards.
+    """
+    import io
+
+    env = {"DATABASE_URL": f"sqlite:///{bot.db_path}", "STAFF_SECRET_FILE": str(workdir / "key")}
+    patch = pytest.MonkeyPatch()
+    try:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        from webapp.staff.cli import main as cli
+
+        for name, role in accounts:
+            patch.setattr("sys.stdin", io.StringIO(password + "\n"))
+            cli(["create-user", name, "--role", role, "--password-stdin"])
+        yield env
+    finally:
+        patch.undo()

@@ -10,17 +10,15 @@ what it cannot.
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from assistant.paths import PROJECT_ROOT
 from tests.conftest import STAFF_PASSWORD
-from tests.e2e.conftest import Bot, running_web
+from tests.e2e.conftest import Bot, running_web, staff_console_env
 from tests.e2e.test_widget import ask, open_chat
 
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -68,22 +66,12 @@ def test_the_article_page_and_every_kind_of_reply(web: str, browser, viewport) -
 def console(bot: Bot, tmp_path_factory) -> Iterator[tuple[str, str]]:
     """The console on the bot's database with a signed-up admin, and one real conversation."""
     workdir = tmp_path_factory.mktemp("a11y-console")
-    env = {"DATABASE_URL": f"sqlite:///{bot.db_path}", "STAFF_SECRET_FILE": str(workdir / "key")}
-    patch = pytest.MonkeyPatch()
-    for key, value in env.items():
-        patch.setenv(key, value)
-    from webapp.staff.cli import main as cli
-
-    patch.setattr("sys.stdin", io.StringIO(STAFF_PASSWORD + "\n"))
-    cli(["create-user", "ally", "--role", "admin", "--password-stdin"])
-    conversation = f"a11y-{uuid.uuid4().hex[:8]}"
-    bot.send("is fusion my only option?", conversation)
-    bot.send("my legs are going numb and I can't control my bladder", conversation)
-    try:
-        with running_web(bot.url, Path(workdir), extra_env=env) as url:
+    with staff_console_env(bot, workdir, (("ally", "admin"),), STAFF_PASSWORD) as env:
+        conversation = f"a11y-{uuid.uuid4().hex[:8]}"
+        bot.send("is fusion my only option?", conversation)
+        bot.send("my legs are going numb and I can't control my bladder", conversation)
+        with running_web(bot.url, workdir, extra_env=env) as url:
             yield url, conversation
-    finally:
-        patch.undo()
 
 
 def test_every_staff_console_page(console, browser) -> None:

@@ -6,7 +6,6 @@ the console reads them from the same SQLite tracker store.
 
 from __future__ import annotations
 
-import io
 import re
 import sqlite3
 import uuid
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Bot, running_web
+from tests.e2e.conftest import Bot, running_web, staff_console_env
 from tests.e2e.test_widget import SCREENSHOTS
 
 PASSWORD = "correct horse battery staple"
@@ -56,18 +55,9 @@ def chats(bot: Bot) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def console_env(bot: Bot, tmp_path_factory) -> Iterator[dict[str, str]]:
     """Point the web app (in this process and as a server) at the bot's database."""
-    workdir = tmp_path_factory.mktemp("console")
-    env = {"DATABASE_URL": f"sqlite:///{bot.db_path}", "STAFF_SECRET_FILE": str(workdir / "key")}
-    patch = pytest.MonkeyPatch()
-    for key, value in env.items():
-        patch.setenv(key, value)
-    from webapp.staff.cli import main as cli
-
-    for name, role in (("alice", "admin"), ("sam", "staff")):
-        patch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-        cli(["create-user", name, "--role", role, "--password-stdin"])
-    yield env
-    patch.undo()
+    with staff_console_env(bot, tmp_path_factory.mktemp("console"), (("alice", "admin"), ("sam", "staff")),
+                           PASSWORD) as env:
+        yield env
 
 
 @pytest.fixture()
