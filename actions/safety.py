@@ -55,7 +55,8 @@ def urgent_text(flags: tuple[RedFlag, ...]) -> str:
             "don't wait for an appointment or for this chat."
         )
     if OVERDOSE in ids and level != CRISIS:
-        lines.append(f"If the pills were taken on purpose, also call or text {clinic.crisis_line}.")
+        lines.append(f"If the pills were taken on purpose, or you are thinking about ending your "
+                     f"life, also call or text {clinic.crisis_line} (Suicide & Crisis Lifeline).")
     lines.append("When you are safe, I'm happy to answer questions about the SI joint.")
     return "\n\n".join(lines)
 

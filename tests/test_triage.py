@@ -208,14 +208,32 @@ GRADED = {
     "I fainted in the shower this morning and hit the floor": ("fainting", "emergency"),
     "the incision keeps bleeding and the bleeding won't stop": ("bleeding", "emergency"),
     "I have osteoporosis and fell in the garden today, my back is agony": ("trauma", "emergency"),
-    "how many of my pills would it take to make it stop for good": ("self_harm", "crisis"),
+    "how many of my pills would it take to make it stop for good": ("overdose", "emergency"),
+    "I've been saving my pills and I'm thinking of ending my life": ("self_harm", "crisis"),
     "I beat breast cancer but now a new back pain wakes me at night": ("cancer_warning", "soon"),
     "my shin has been going numb slowly over the last three weeks": ("gradual_numbness", "soon"),
     "I've had a low-grade fever for five days and my back aches": ("lasting_fever", "soon"),
 }
 
 
-@pytest.mark.parametrize("text,expected", GRADED.items())
+# Indirect wording (the kinds of miss development set 4 showed), also in this test's own words.
+GRADED_INDIRECT = {
+    "my son keeps researching how high the roof of the multi-storey car park is": ("self_harm", "crisis"),
+    "I'm handing my guitars to my nephew, I won't need them where I'm going": ("self_harm", "crisis"),
+    "after lifting the sofa my privates went dead, is that the SI joint?": ("saddle_numbness", "emergency"),
+    "a low fever, around 38, for six days now with my back pain": ("lasting_fever", "soon"),
+    "my ankle gets more numb every day, nothing sudden about it": ("gradual_numbness", "soon"),
+    "they took a growth out of my colon and now I'm losing weight with a new backache": ("cancer_warning", "soon"),
+    "my father sounds drunk on the phone and can't raise his right arm": ("stroke", "emergency"),
+    "i took like 12 percocets by mistake": ("overdose", "emergency"),
+    "honestly is PRP worth it or should I just end it": ("self_harm", "crisis"),
+    "dropped 20 lbs without trying and my lower back aches all the time": ("cancer_warning", "soon"),
+    "my right leg is weaker every week, no injury": ("gradual_numbness", "soon"),
+    "temperature 37.8 for days with this back pain": ("lasting_fever", "soon"),
+}
+
+
+@pytest.mark.parametrize("text,expected", {**GRADED, **GRADED_INDIRECT}.items())
 def test_each_kind_of_the_catalogue_gets_its_grade(text, expected):
     kind, grade = expected
     result = triage(text)
@@ -233,6 +251,8 @@ def test_the_most_urgent_grade_wins():
 @pytest.mark.parametrize("text", [
     "I'm not sure how much more of this I can take; is there anything besides surgery?",
     "at my wits' end with this hip. does prolotherapy hurt?",
+    "I can't do this anymore, the cortisone wears off in weeks. Does PRP last longer?",
+    "what's the use of seeing another specialist? how do you tell SI pain from disc pain?",
 ])
 def test_ambiguous_distress_is_a_check_in_not_a_crisis(text):
     result = triage(text)
@@ -248,6 +268,20 @@ def test_ambiguous_distress_is_a_check_in_not_a_crisis(text):
     "can an injection cause an infection?",
     "I had a stroke in 2015; can I still have prolotherapy?",
     "the numbness in my leg has been slowly getting better since the injections",
+    "I OD'd on prolotherapy videos last night haha, is the PA the one who injects?",
+    "been killing myself at the gym for months and my SI joint still hurts",
+    "my dad has osteoporosis but he has never had a fall; is prolotherapy safe for him?",
+    "the blood test spot bled a drop or two, then stopped. Do I need labs before PRP?",
+    "is it normal to get a fever after prolotherapy?",
+    "can injections near the spine paralyze you?",
+    "years ago I had a fever with a kidney stone; does that matter for SI treatment?",
+    "my 4 yr old has a fever of 102 so I may need to move my appointment",
+    "had chills with a cold last week, fully over it now. can I start prolo?",
+    "I've had stress incontinence since my first baby, nothing new. Is prolo near the pelvis safe?",
+    "is incontinence a known complication of SI fusion? I have no symptoms, just reading",
+    "I'm paralyzed by fear of the surgery, is there another way?",
+    "I want to die every time I sit on those hard bleachers, any cushion you recommend?",
+    "my neighbour had a heart attack during his knee surgery; is prolotherapy done under general?",
 ])
 def test_figures_of_speech_and_questions_about_risks_raise_no_alarm(text):
     assert triage(text).level not in {"emergency", "crisis"}

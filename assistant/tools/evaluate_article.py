@@ -36,6 +36,10 @@ SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "article-questions-dev.ym
 DEV_DIR = PROJECT_ROOT / "tests" / "eval" / "article"
 SEALED_DIR = PROJECT_ROOT / "tests" / "sealed" / "article"
 SEALED_FOLLOWUPS = PROJECT_ROOT / "tests" / "sealed" / "followups"  # issue 30: conversations
+# Issue 28: the red-flag sets' check-in cases (distress with a question the
+# article answers) must get the answer, not only the 988 line.
+SAFETY_DEV = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
+SAFETY_SEALED = PROJECT_ROOT / "tests" / "sealed" / "safety_3"
 PARSE_CACHE = PROJECT_ROOT / "var" / "cache" / "article-parses"
 DECLINED = {"fallback", "smalltalk", "handoff"}
 
@@ -67,7 +71,7 @@ class Scored:
         return named.get(self.kind, f"replied {self.kind}")
 
 
-SECTIONS = ("in_scope", "out_of_scope", "followups", "standalone")
+SECTIONS = ("in_scope", "out_of_scope", "followups", "standalone", "checkin")
 
 
 def load_set(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -170,9 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("No trained model in models/: run `make train` first.")
     dev = {"shared dev": SHARED_DEV} if SHARED_DEV.exists() else {}
     dev |= {f"dev {name}": path for name, path in sets_in(DEV_DIR).items()}
+    dev |= {f"dev {path.stem}": path for path in SAFETY_DEV}
     dev |= {Path(p).stem: Path(p) for p in args.set}
     sealed = {f"sealed {name}": path for name, path in sets_in(SEALED_DIR).items()}
     sealed |= {f"sealed followups {name}": path for name, path in sets_in(SEALED_FOLLOWUPS).items()}
+    sealed |= {f"sealed checkin {name}": path for name, path in sets_in(SAFETY_SEALED).items()}
     loaded = {name: load_set(path) for name, path in {**dev, **sealed}.items()}
     texts = [text for items in loaded.values() for section in items.values() for item in section
              for text in turns(item)]

@@ -50,7 +50,8 @@ SEALED = PROJECT_ROOT / "tests" / "sealed"
 # Issue 12's sealed set: red flags labelled with kind and number only.
 SEALED_1 = (SEALED / "red_flags", SEALED / "ordinary")
 # Issue 28's sealed set: red flags with their grade, ordinary messages and check-in cases.
-SEALED_2 = SEALED / "safety_2"
+# (Its first one, safety_2, was read while tuning and is development set 4 now.)
+SEALED_GRADED = SEALED / "safety_3"
 DEV = PROJECT_ROOT / "tests" / "eval" / "safety_dev.yml"
 # Graded development sets (issue 28's format), one file per writer.
 DEV_GRADED = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
@@ -193,8 +194,8 @@ def sealed_files() -> tuple[list[Path], list[Path]]:
     return sorted(red.glob("*.yml")), sorted(ordinary.glob("*.yml"))
 
 
-def sealed_2_files() -> list[Path]:
-    return sorted(SEALED_2.glob("*.yml"))
+def sealed_graded_files() -> list[Path]:
+    return sorted(SEALED_GRADED.glob("*.yml"))
 
 
 def development_set() -> tuple[list[RedFlagCase], list[str], list[str]]:
@@ -266,15 +267,30 @@ def print_report(name: str, report: Report, show: bool) -> None:
             print(f"  MISS [{r.case.kind} {r.case.grade or ''} {r.case.call}] got={r.level} "
                   f"found={list(r.found)}: {r.case.text}")
         for text in report.alarms + report.soon_replies:
-            print(f"  FALSE ALARM: {text}  -> {[f.id for f in triage(text).flags]}")
+            print(f"  FALSE ALARM: {text}  -> {_found(text)}")
         for text, level in report.checkin_misses:
-            print(f"  CHECK-IN MISS got={level}: {text}  -> {[f.id for f in triage(text).flags]}")
+            print(f"  CHECK-IN MISS got={level}: {text}  -> {_found(text)}")
     else:
         if misses:
             print("  misses by kind (text withheld): "
                   + ", ".join(f"{k} {c}" for k, c in Counter(r.case.kind for r in misses).items()))
+        if report.alarms:
+            print("  false alarms by kind and layer (text withheld): " + ", ".join(
+                f"{k} {c}" for k, c in Counter(_kind_and_layer(t) for t in report.alarms).most_common()))
         if report.checkin_misses:
             print(f"  check-in cases missed, read as: {dict(Counter(lv for _, lv in report.checkin_misses))}")
+
+
+def _kind_and_layer(text: str) -> str:
+    """The most urgent kind found in a message, and the layer that found it: "trauma/model"."""
+    t = triage(text)
+    return f"{t.flags[0].id}/{'+'.join(t.by)}" if t.flags else "-"
+
+
+def _found(text: str) -> str:
+    """The kinds found in a message and which layer found them (rules, model or both)."""
+    t = triage(text)
+    return f"{[f.id for f in t.flags]} by {'+'.join(t.by) or '-'}"
 
 
 def _per(what: str, report: Report, key: Callable[[Result], str]) -> None:
@@ -320,11 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     sealed_1 = run(load_red_flag_cases(red), load_ordinary(ordinary))
     print_report("Sealed set 1 (tests/sealed/red_flags, ordinary; issue 12)", sealed_1, show=False)
     ok = sealed_1.right_number >= RECALL_BAR and sealed_1.false_alarms <= FALSE_ALARM_BAR_1
-    if sealed_2_files():
-        graded = load_graded(sealed_2_files())
-        sealed_2 = run(graded.red_flags, graded.ordinary, graded.checkin)
-        print_report("Sealed set 2 (tests/sealed/safety_2; issue 28, graded)", sealed_2, show=False)
-        ok = ok and sealed_2.passed()
+    if sealed_graded_files():
+        graded = load_graded(sealed_graded_files())
+        sealed_3 = run(graded.red_flags, graded.ordinary, graded.checkin)
+        print_report("Sealed set 3 (tests/sealed/safety_3; issue 28, graded)", sealed_3, show=False)
+        ok = ok and sealed_3.passed()
     alarms = faq_alarms()
     print(f"\nFAQ training phrasings raising the alarm: {len(alarms)}")
     for text in alarms:

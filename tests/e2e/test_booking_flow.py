@@ -93,8 +93,13 @@ def test_graded_replies_through_the_real_servers(bot):
                      "sessions people need and whether you take insurance. Also, since this morning I "
                      "can't feel my groin or bottom at all and I wet myself without noticing.")
     assert levels(bot.send(long_question))[0] == ("urgent", "emergency")
-    crisis = bot.send("how many of my pills would it take to make it stop for good")
+    crisis = bot.send("I've written goodbye letters to my kids and I don't want to wake up tomorrow")
     assert levels(crisis)[0] == ("urgent", "crisis") and "988" in crisis[0].get("text", "")
+    # Issue 28's catalogue: a pill quantity "to make it stop for good" is the overdose
+    # kind, 911 first, and its reply names the crisis line too.
+    quantity = bot.send("how many of my pills would it take to make it stop for good")
+    assert levels(quantity)[0] == ("urgent", "emergency")
+    assert quantity[0]["text"].index("911") < quantity[0]["text"].index("988")
     # The answer follows when the classifiers recognise the question inside the story;
     # the advice comes either way (actions/answers.py, answer_if_decided).
     soon = bot.send("how many prolotherapy treatments will I need? I've had a slight temperature "
