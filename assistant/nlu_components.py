@@ -9,6 +9,12 @@ different model, which measured worse in-scope and better out-of-scope on
 both development sets (docs/nlu.md, step 12), while tidying only messages
 keeps the measured model and its numbers.
 
+``QuestionFromDistress`` runs next: "I'm worn down to nothing. How many
+sessions would I need?" is classified by its question alone
+(:func:`assistant.triage.without_distress`), so weariness gets the answer
+and the check-in line, not a decline. The whole message is kept as
+``full_text`` for the triage.
+
 ``TriageOverride`` (rules and the red-flag classifier), last, overrides
 whatever the classifiers predicted when a message shows a red-flag symptom
 (intent ``urgent_symptom``) or cannot be answered as text (intent
@@ -42,7 +48,7 @@ from assistant import domain_model
 from assistant.red_flag_model import load_model
 from assistant.routing import FALLBACK_INTENT, leaning_out_of_scope, torn_between_faq_and_out_of_scope
 from assistant.text import collapse_punctuation_runs
-from assistant.triage import DIAGNOSIS, URGENT, triage
+from assistant.triage import CHECKIN, DIAGNOSIS, URGENT, triage, without_distress
 
 URGENT_INTENT = "urgent_symptom"
 UNUSABLE_INTENT = "unusable_input"
@@ -51,6 +57,7 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 # booking form's own intents are never about the article anyway.
 DOMAIN_CHECKED_INTENTS = {"faq", "book_appointment"}
 TRIAGE_INTENTS = {URGENT: URGENT_INTENT, DIAGNOSIS: OUT_OF_SCOPE_INTENT}
+FULL_TEXT = "full_text"  # the message as typed, before QuestionFromDistress kept its question
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -79,6 +86,33 @@ class PunctuationRuns(GraphComponent):
         return messages
 
 
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class QuestionFromDistress(GraphComponent):
+    """Before spaCy: sentences of weariness set aside, so the classifiers read the question."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> QuestionFromDistress:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data  # phrasings are questions already
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str):
+                question = without_distress(text, checkin=triage(text).level == CHECKIN)
+                if question != text:
+                    message.set(FULL_TEXT, text)
+                    message.set(TEXT, question)
+        return messages
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class TriageOverride(GraphComponent, IntentClassifier):
     """Route red-flag and unusable messages regardless of the ML prediction."""
@@ -96,7 +130,7 @@ class TriageOverride(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            result = triage(message.get(TEXT))
+            result = triage(message.get(FULL_TEXT) or message.get(TEXT))
             # Every parse carries the triage, so the staff console can show the
             # urgency score of a message that did not raise the alarm.
             message.set("triage", result.as_dict(), add_to_output=True)

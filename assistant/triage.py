@@ -182,6 +182,7 @@ def in_file_order(flags: tuple[RedFlag, ...]) -> tuple[RedFlag, ...]:
     return tuple(flag for flag in load_red_flags() if flag in flags)
 
 
+@lru_cache(maxsize=256)  # the NLU pipeline asks twice per message (QuestionFromDistress, TriageOverride)
 def triage(text: str | None, use_model: bool = True) -> Triage:
     """Classify a raw visitor message; urgent signs win over everything else.
 
@@ -233,6 +234,40 @@ def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...])
     best = max((kp for kp in kinds if kp[0] in known and known[kp[0]].grade == grade),
                key=lambda kp: kp[1], default=None)
     return (known[best[0]],) if best else ()
+
+
+DISTRESS = "distress"  # the catalogue's check-in kind: weariness and low mood, no plan or means
+_QUESTION_MIN_WORDS = 3
+_ASKS = re.compile(r"\?\s*$|^(what|how|why|when|where|which|who|whose|is|are|was|were|do|does|did|can|could|"
+                   r"would|will|should|shall|may|might|has|have|any|anything)\b")
+
+
+def without_distress(text: str, checkin: bool = False) -> str:
+    """The message without its sentences of weariness, when a question remains.
+
+    "I'm worn down to nothing. How many prolo sessions would I need?": the
+    classifiers read the first sentence as something no FAQ covers and the
+    whole message as out of scope, so the visitor got a decline and the 988
+    line instead of the answer (issue 28's check-in: the answer, then the
+    line). Sentences the distress rules match are set aside and, when triage
+    read the message as a check-in (``checkin``), so are the other sentences
+    that ask nothing ("I've been fobbed off for years."), if one that asks
+    remains. Only the answer layer reads this text; triage reads the whole
+    message, so a sign in a sentence set aside still counts.
+    """
+    distress = next((flag for flag in load_red_flags() if flag.id == DISTRESS), None)
+    if distress is None:
+        return text
+    sentences = [s for s in _SENTENCES.split(text) if s.strip()]
+    kept = [s for s in sentences if not distress.matches(fold(s))]
+    if len(kept) == len(sentences):
+        return text  # no sentence of weariness: the learned layer's check-in alone moves nothing
+    if checkin:
+        asking = [s for s in kept if _ASKS.search(fold(s))]
+        kept = asking or kept
+    if sum(len(s.split()) for s in kept) < _QUESTION_MIN_WORDS:
+        return text
+    return " ".join(kept)
 
 
 def input_problem(text: str | None) -> str | None:

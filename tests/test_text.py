@@ -7,7 +7,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant.nlu_components import PunctuationRuns
+from assistant.nlu_components import FULL_TEXT, PunctuationRuns, QuestionFromDistress
 from assistant.text import collapse_punctuation_runs
 
 
@@ -39,3 +39,32 @@ def test_a_message_without_text_is_left_alone():
     message = Message({"intent": "greet"})
     PunctuationRuns().process([message])
     assert message.get(TEXT) is None
+
+
+def test_weariness_is_set_aside_and_the_question_classified():
+    # Issue 28's check-in: the answer, then the 988 line; the classifiers read the question.
+    message = Message({TEXT: "I'm worn down to nothing. How many prolo sessions would I need?"})
+    QuestionFromDistress().process([message])
+    assert message.get(TEXT) == "How many prolo sessions would I need?"
+    assert message.get(FULL_TEXT) == "I'm worn down to nothing. How many prolo sessions would I need?"
+
+
+@pytest.mark.parametrize("typed", [
+    "My surgeon says fusion. Is that my only option?",   # no weariness: the story is context
+    "I'm so worn out.",                                    # nothing asked: nothing to classify apart
+    "What is PRP?",
+])
+def test_messages_without_weariness_or_without_a_question_are_left_whole(typed):
+    message = Message({TEXT: typed})
+    QuestionFromDistress().process([message])
+    assert message.get(TEXT) == typed and message.get(FULL_TEXT) is None
+
+
+def test_triage_reads_the_whole_message_when_the_question_was_set_apart():
+    from assistant.nlu_components import TriageOverride
+
+    typed = "I can't take this anymore, I've written goodbye letters. How long does PRP last?"
+    message = Message({TEXT: typed})
+    QuestionFromDistress().process([message])
+    TriageOverride().process([message])
+    assert message.get("triage")["level"] == "crisis"
