@@ -107,7 +107,7 @@ def test_the_graded_sealed_set_covers_every_kind_and_grade(graded):
 def test_graded_sealed_red_flags_stay_above_the_floor(graded):
     report = run(graded.red_flags, graded.ordinary, graded.checkin)
     misses = Counter(r.case.kind for r in report.red_flags if not r.right_grade)
-    assert report.recall >= 0.99 and report.right_grade >= 0.95, (
+    assert report.recall >= 0.99 and report.right_grade >= 0.965, (
         f"urgent {report.recall:.1%}, right grade {report.right_grade:.1%}; misses by kind "
         f"{dict(misses)} (text withheld: sealed set)")
-    assert report.false_alarms <= 0.085, f"{len(report.alarms)} of {len(report.ordinary)} ordinary alarmed"
+    assert report.false_alarms <= 0.06, f"{len(report.alarms)} of {len(report.ordinary)} ordinary alarmed"
