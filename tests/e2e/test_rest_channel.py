@@ -163,16 +163,6 @@ def test_a_follow_up_is_answered_in_the_context_of_the_answer_before(bot):
     assert followup["followup_to"]["topic"] == "study_hauser_2009"
 
 
-def test_a_follow_up_about_stopping_medication_is_not_the_stop_command(bot):
-    """Issue 30: "stop" in a question about the study is no request to cancel a booking."""
-    sender = uuid.uuid4().hex
-    first = bot.custom(bot.send("what did Caring Medical's 2009 prolotherapy study find?", sender))
-    assert first["topic"] == "study_hauser_2009", first
-    followup = bot.custom(bot.send("so did most of them stop the pain pills?", sender))
-    assert (followup["kind"], followup["topic"]) == ("answer", "study_hauser_2009"), followup
-    assert any("stop taking pain medications" in s["quote"] for s in followup["sources"])
-
-
 def test_no_follow_up_after_a_decline(bot):
     sender = uuid.uuid4().hex
     assert bot.custom(bot.send("how much does a knee replacement cost", sender))["kind"] == "fallback"
