@@ -255,9 +255,10 @@ def without_distress(text: str, checkin: bool = False) -> str:
     remains. Only the answer layer reads this text; triage reads the whole
     message, so a sign in a sentence set aside still counts.
     """
-    distress = next((flag for flag in load_red_flags() if flag.id == DISTRESS), None)
-    if distress is None:
+    found = flags_by_id([DISTRESS])
+    if not found:
         return text
+    distress = found[0]
     sentences = [s for s in _SENTENCES.split(text) if s.strip()]
     kept = [s for s in sentences if not distress.matches(fold(s))]
     if len(kept) == len(sentences):

@@ -282,7 +282,7 @@ def print_report(name: str, report: Report, show: bool) -> None:
 
 
 def _kind_and_layer(text: str) -> str:
-    """The most urgent kind found in a message, and the layer that found it: "trauma/model"."""
+    """The first kind found in a message (catalogue order), and the layers that found it: "trauma/model"."""
     t = triage(text)
     return f"{t.flags[0].id}/{'+'.join(t.by)}" if t.flags else "-"
 
