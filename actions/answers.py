@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -27,11 +28,14 @@ from assistant.answering import (
 from assistant.answering.compose import faq_reply
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
-from assistant.routing import ANSWER, CLARIFY, PASSAGE_TOPIC, Decision
+from assistant.routing import ANSWER, CLARIFY, OUT_OF_SCOPE_INTENT, PASSAGE_TOPIC, Decision
+from assistant.text import asks
 from assistant.triage import is_diagnosis_request
 
 # Shown when the bot declines: the topics visitors ask about most.
 SUGGESTED_TOPICS = ("fusion_only_option", "prolotherapy_what", "diagnostic_clues")
+# A question shorter than this is a bare command ("stop it", "cancel?").
+_QUESTION_MIN_WORDS = 3
 SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/capabilities"}
 
 
@@ -82,9 +86,13 @@ def last_answer_context(tracker: Tracker) -> Context | None:
     return None
 
 
-def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
-    """Answer a follow-up of the previous answer; None when the message is not one."""
-    reply = followup_for(tracker.latest_message or {}, last_answer_context(tracker))
+def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker,
+                  parse: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+    """Answer a follow-up of the previous answer; None when the message is not one.
+
+    ``parse``: the message as it is to be read, when not as the classifiers left it.
+    """
+    reply = followup_for(parse or tracker.latest_message or {}, last_answer_context(tracker))
     if reply is None:
         return None
     send_reply(dispatcher, reply)
@@ -140,6 +148,55 @@ def answer_if_decided(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return []
 
 
+def answer_unplaced(dispatcher: CollectingDispatcher, tracker: Tracker,
+                    parse: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Answer a message the classifiers placed under no FAQ, if something here answers it.
+
+    In turn: a follow-up of the answer before; an FAQ decide() still finds (a
+    new FAQ not in the model yet, or DIET torn between an FAQ and out of
+    scope); the one sentence of the article that clearly answers it. None when
+    nothing does: the caller declines or replies as it would have.
+    """
+    followup = send_followup(dispatcher, tracker, parse)
+    if followup is not None:
+        return followup
+    decision = decision_for(parse, with_passages=False)
+    if decision.kind == ANSWER and decision.topic:
+        events = send_decided_answer(dispatcher, decision, parse.get("text") or "")
+    elif send_sentence_answer(dispatcher, tracker):
+        events = []
+    else:
+        return None
+    send_checkin(dispatcher, tracker.latest_message)
+    return events
+
+
+# Words of a request to stop the booking itself ("can you cancel that?"): never read as a question.
+_ABOUT_BOOKING = re.compile(r"\b(cancel\w*|book\w*|form|request|appointment|never ?mind|forget|quit|abort)\b",
+                            re.IGNORECASE)
+
+
+def answer_question_read_as_stop(dispatcher: CollectingDispatcher,
+                                 tracker: Tracker) -> list[dict[str, Any]] | None:
+    """Answer a content question DIET read as "stop" ("did they stop their pain meds?"), if it is one.
+
+    The word "stop" carries the everyday intent; retraining with such
+    phrasings as FAQ examples broke other answers (docs/nlu.md). With no
+    booking open, a message shaped as a question that names nothing of the
+    booking is read as one the classifiers placed nowhere. None: not such a
+    question, or nothing answers it.
+    """
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    if len(text.split()) < _QUESTION_MIN_WORDS or not asks(text) or _ABOUT_BOOKING.search(text):
+        return None
+    if is_diagnosis_request(text):
+        return None
+    confidence = (message.get("intent") or {}).get("confidence", 0.0)
+    return answer_unplaced(dispatcher, tracker, {**message, "intent": {"name": OUT_OF_SCOPE_INTENT,
+                                                                        "confidence": confidence}})
+
+
 class ActionAnswerFaq(Action):
     """Answer with quote and citation, or ask which FAQ was meant."""
 
@@ -180,21 +237,10 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         diagnosis = is_diagnosis_request(tracker.latest_message.get("text") or "")
-        followup = None if diagnosis else send_followup(dispatcher, tracker)
-        if followup is not None:
-            return followup
         if not diagnosis:
-            # A new FAQ not yet in the model (the classifiers call its questions out of
-            # scope), or DIET torn between an FAQ and out of scope: decide() may answer.
-            decision = decision_for(tracker.latest_message, with_passages=False)
-            if decision.kind == ANSWER and decision.topic:
-                events = send_decided_answer(dispatcher, decision,
-                                             tracker.latest_message.get("text") or "")
-                send_checkin(dispatcher, tracker.latest_message)
+            events = answer_unplaced(dispatcher, tracker, tracker.latest_message)
+            if events is not None:
                 return events
-            if send_sentence_answer(dispatcher, tracker):
-                send_checkin(dispatcher, tracker.latest_message)
-                return []
         send_decline(dispatcher, reason="diagnosis" if diagnosis else "out_of_scope")
         send_checkin(dispatcher, tracker.latest_message)
         return []

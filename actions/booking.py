@@ -14,7 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import send_decided_answer
+from actions.answers import answer_question_read_as_stop, send_decided_answer
 from actions.conversation import send_capabilities, send_handoff
 from actions.replies import BOOK_BUTTON, send
 from assistant import bookings
@@ -320,6 +320,9 @@ class ActionCancelBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         if not booking_open(tracker):
+            answered = answer_question_read_as_stop(dispatcher, tracker)
+            if answered is not None:
+                return answered
             # "never mind" or "stop" with nothing open: no booking to talk about.
             send(dispatcher, ReplyKind.SMALLTALK, "No problem. If there's anything else you'd like to know "
                  "about the SI joint, just ask.")

@@ -10,6 +10,7 @@
   article and still count as verbatim.
 - :func:`collapse_punctuation_runs` is what the NLU pipeline's classifiers
   read (assistant/nlu_components.py, ``PunctuationRuns``).
+- :func:`asks` says whether a sentence is shaped as a question.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import unicodedata
 _WHITESPACE = re.compile(r"\s+")
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 _PUNCTUATION_RUN = re.compile(r"([?!.,;:])\1+")
+_ASKS = re.compile(r"\?\s*$|^(what|how|why|when|where|which|who|whose|is|are|was|were|do|does|did|can|could|"
+                   r"would|will|should|shall|may|might|has|have|any|anything)\b")
 
 
 def fold(text: str) -> str:
@@ -51,3 +54,12 @@ def collapse_punctuation_runs(text: str) -> str:
     points of answers (docs/nlu.md, step 12). "..." becomes "." the same way.
     """
     return _PUNCTUATION_RUN.sub(r"\1", text)
+
+
+def asks(sentence: str) -> bool:
+    """The sentence ends in "?" or opens like a question ("did they stop ...").
+
+    Visitors often leave the question mark off; the opening word is then the
+    only sign that a sentence asks rather than tells.
+    """
+    return bool(_ASKS.search(fold(sentence)))

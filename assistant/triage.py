@@ -19,7 +19,7 @@ import yaml
 
 from assistant.clinic import load_clinic
 from assistant.paths import PROJECT_ROOT
-from assistant.text import fold
+from assistant.text import asks, fold
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 
@@ -238,8 +238,6 @@ def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...])
 
 DISTRESS = "distress"  # the catalogue's check-in kind: weariness and low mood, no plan or means
 _QUESTION_MIN_WORDS = 3
-_ASKS = re.compile(r"\?\s*$|^(what|how|why|when|where|which|who|whose|is|are|was|were|do|does|did|can|could|"
-                   r"would|will|should|shall|may|might|has|have|any|anything)\b")
 
 
 def without_distress(text: str, checkin: bool = False) -> str:
@@ -264,7 +262,7 @@ def without_distress(text: str, checkin: bool = False) -> str:
     if len(kept) == len(sentences):
         return text  # no sentence of weariness: the learned layer's check-in alone moves nothing
     if checkin:
-        asking = [s for s in kept if _ASKS.search(fold(s))]
+        asking = [s for s in kept if asks(s)]
         kept = asking or kept
     if sum(len(s.split()) for s in kept) < _QUESTION_MIN_WORDS:
         return text

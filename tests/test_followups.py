@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerFaq, ActionOutOfScope, last_answer_context
+from actions.booking import ActionCancelBooking
 from assistant.answering.followups import Context, followup_reply, refers_back
 from assistant.routing import ANSWER, FALLBACK, Decision
 
@@ -85,6 +86,19 @@ def test_the_action_answers_a_follow_up_the_classifiers_call_out_of_scope():
     assert (payload["kind"], payload["topic"]) == ("answer", "study_hauser_2009")
     assert "completely stop taking pain medications" in payload["sources"][0]["quote"]
     assert payload["followup_to"]["topic"] == "study_hauser_2009"
+
+
+def test_a_follow_up_diet_reads_as_stop_is_answered_when_no_booking_is_open():
+    # The word "stop" gives DIET its everyday intent; the rules send it to the cancel action.
+    payload = run(ActionCancelBooking(), AFTER_HAUSER, "did they stop their pain meds?", intent="stop")
+    assert (payload["kind"], payload["topic"]) == ("answer", "study_hauser_2009")
+    assert "completely stop taking pain medications" in payload["sources"][0]["quote"]
+
+
+@pytest.mark.parametrize("text", ["stop", "never mind", "can you cancel that?", "stop it"])
+def test_a_request_to_stop_is_still_a_request_to_stop(text):
+    payload = run(ActionCancelBooking(), AFTER_HAUSER, text, intent="stop")
+    assert payload["kind"] == "smalltalk"
 
 
 def test_without_an_answer_before_the_same_message_is_declined():
