@@ -80,6 +80,17 @@ def unavailable_text() -> str:
             f"requests right now. Please call the clinic: {load_clinic().phones}.")
 
 
+def unavailable_reply() -> dict:
+    """The honest "can't answer right now" message, with the offices' numbers.
+
+    Sent by the channel when a message got no reply, and by HAProxy in the scaled
+    profile when no replica could take a message (assistant/tools/scaled.py).
+    """
+    return {"text": unavailable_text(),
+            "custom": {"kind": ReplyKind.HANDOFF.value, "reason": "unavailable",
+                       "offices": [{"name": o.name, "phone": o.phone} for o in load_clinic().offices]}}
+
+
 class _CountingChannel(OutputChannel):
     """Passes every bot message through; remembers whether any was sent and if a booking was stored."""
 
@@ -165,12 +176,7 @@ def never_silent(on_new_message: Handler, ref: AgentRef | None = None) -> Handle
             if counting.booking_stored:
                 chat_limits().booking_sent(address)
             if counting.sent == 0:
-                reply = {
-                    "text": unavailable_text(),
-                    "custom": {"kind": ReplyKind.HANDOFF.value, "reason": "unavailable",
-                               "offices": [{"name": o.name, "phone": o.phone}
-                                           for o in load_clinic().offices]},
-                }
+                reply = unavailable_reply()
                 await inner.send_response(message.sender_id, dict(reply))  # Rasa pops its keys
                 await recovery.record_no_reply(agent, message.sender_id, reply)
 

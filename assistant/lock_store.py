@@ -24,6 +24,24 @@ Waiting is a short poll (``LOCK_STORE_POLL_SECONDS``, default 0.02 s) rather
 than Rasa's one second, so quick messages of one visitor follow each other
 without a second's pause.
 
+**Leases are renewed while their process lives.** A ticket's lease lasts
+``LOCK_STORE_LEASE_SECONDS`` (default 10 s, at most Rasa's lock lifetime)
+and the process holding or waiting with it renews it every third of that,
+up to the lock lifetime in all. A replica killed mid-message therefore
+blocks its conversation for one lease (the next message, sent again by
+HAProxy to another replica, waits that long), not for Rasa's 60 s lifetime;
+a slow message of a live replica keeps its turn as before.
+
+**Redis away** (killed, restarting, unreachable): each replica serialises
+its own messages with an in-process lock per conversation instead, so
+visitors keep getting answers while supervisord starts Redis again (a few
+seconds). What is lost meanwhile is only the ordering *across* replicas for
+one conversation: socket.io is sticky (one replica per connection) and a
+REST client waits for each reply before it sends the next message, so two
+replicas rarely hold one conversation at once; the tracker store's counting
+save keeps even that from storing an event twice. A ticket whose release
+fails because Redis went away mid-message is left to expire (its lease).
+
 Keys: ``<prefix>lock:{<conversation>}:n`` (counter), ``...:q`` (queue),
 ``...:t:<ticket>`` (leases). The braces keep one conversation's keys in one
 Redis Cluster slot.
@@ -46,6 +64,7 @@ from rasa.utils.endpoints import EndpointConfig
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = float(os.environ.get("LOCK_STORE_POLL_SECONDS", "0.02"))
+LEASE_SECONDS = float(os.environ.get("LOCK_STORE_LEASE_SECONDS", "10"))
 
 # KEYS: counter, queue, lease prefix. ARGV: lifetime in ms.
 _ISSUE = """
@@ -59,6 +78,17 @@ for i = 1, 2 do
   if ttl >= 0 and ttl < keep or ttl == -1 then redis.call('PEXPIRE', KEYS[i], keep) end
 end
 return ticket
+"""
+
+# KEYS: counter, queue, lease prefix. ARGV: ticket, lease in ms. 0: the lease had already run out.
+_RENEW = """
+if redis.call('PEXPIRE', KEYS[3] .. ARGV[1], ARGV[2]) == 0 then return 0 end
+local keep = tonumber(ARGV[2]) * 2
+for i = 1, 2 do
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl >= 0 and ttl < keep or ttl == -1 then redis.call('PEXPIRE', KEYS[i], keep) end
+end
+return 1
 """
 
 # KEYS: queue, lease prefix. Returns the lowest ticket with a lease, or 0.
@@ -82,6 +112,31 @@ return 1
 """
 
 
+# Redis is not there (rather than refusing a command): fall back to a lock in this process.
+_REDIS_AWAY = (redis.ConnectionError, redis.TimeoutError)
+
+
+class _LocalLocks:
+    """One asyncio lock per conversation, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def held(self, conversation_id: str) -> AsyncGenerator[None, None]:
+        lock, users = self._locks.get(conversation_id, (asyncio.Lock(), 0))
+        self._locks[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[conversation_id]
+            if users <= 1:
+                del self._locks[conversation_id]
+            else:
+                self._locks[conversation_id] = (lock, users - 1)
+
+
 class AtomicRedisLockStore(LockStore):
     """Rasa lock store (``lock_store: type: assistant.lock_store.AtomicRedisLockStore``)."""
 
@@ -100,6 +155,8 @@ class AtomicRedisLockStore(LockStore):
         self._issue = self.red.register_script(_ISSUE)
         self._now_serving = self.red.register_script(_NOW_SERVING)
         self._release = self.red.register_script(_RELEASE)
+        self._renew = self.red.register_script(_RENEW)
+        self._local = _LocalLocks()
 
     def _keys(self, conversation_id: str) -> tuple[str, str, str]:
         base = f"{self.key_prefix}lock:{{{conversation_id}}}"
@@ -130,13 +187,40 @@ class AtomicRedisLockStore(LockStore):
     @asynccontextmanager
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
                    wait_time_in_seconds: float = POLL_SECONDS) -> AsyncGenerator[TicketLock, None]:
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            ticket = self.issue_ticket(conversation_id, min(lock_lifetime, LEASE_SECONDS))
+        except LockError as error:
+            if not isinstance(error.__cause__, _REDIS_AWAY):
+                raise
+            logger.warning("Redis unreachable (%s): conversation '%s' locked in this process only.",
+                           error.__cause__, conversation_id)
+            async with self._local.held(conversation_id):
+                yield TicketLock(conversation_id)
+            return
+        renewing = asyncio.ensure_future(self._renew_lease(conversation_id, ticket, lock_lifetime))
         try:
             await self._wait_for_turn(conversation_id, ticket, min(wait_time_in_seconds, POLL_SECONDS))
             lock = TicketLock(conversation_id)
             yield lock
         finally:
-            self.cleanup(conversation_id, ticket)
+            renewing.cancel()
+            try:
+                self.cleanup(conversation_id, ticket)
+            except _REDIS_AWAY as error:  # the message was handled; the lease expires by itself
+                logger.warning("Ticket %s of '%s' not released (%s).", ticket, conversation_id, error)
+
+    async def _renew_lease(self, conversation_id: str, ticket: int, lock_lifetime: float) -> None:
+        """Keep the ticket's lease alive while this process holds or waits with it, up to the lifetime."""
+        lease = min(lock_lifetime, LEASE_SECONDS)
+        counter, queue, prefix = self._keys(conversation_id)
+        until = asyncio.get_running_loop().time() + lock_lifetime - lease
+        while asyncio.get_running_loop().time() + lease / 3 < until:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not self._renew(keys=[counter, queue, prefix], args=[ticket, max(1, int(lease * 1000))]):
+                    return  # already run out: the ticket has lost its turn
+            except redis.RedisError as error:  # Redis away for a moment: the lease may still hold
+                logger.warning("Lease of ticket %s of '%s' not renewed (%s).", ticket, conversation_id, error)
 
     async def _wait_for_turn(self, conversation_id: str, ticket: int, poll: float) -> None:
         while True:

@@ -38,6 +38,11 @@ into the database, in order and exactly once (the same counting save), when
 that conversation or any other is next saved, or after a restart, and the
 file removed. One journal per process: in the scaled profile each Rasa
 replica replays its own.
+
+Reading a conversation is retried the same way (a message whose history
+cannot be read is never handled, so it would be lost however well saves are
+kept), and on PostgreSQL each pooled connection is tested before use
+(``pool_pre_ping``): after a restart of the database every one is dead.
 """
 
 from __future__ import annotations
@@ -50,20 +55,24 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import sessionmaker
 
 from assistant.paths import tracker_journal_dir
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_CACHE_SIZE = 128  # a 100-message session is about 1.1 MiB in memory: 140 MiB at worst
 DEFAULT_SAVE_RETRY_SECONDS = 30.0  # below the lock lifetime (60 s), so a waiting turn keeps its lock
@@ -107,6 +116,19 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _short_sqlite_busy_wait)
+        elif self.engine.dialect.name == "postgresql":
+            self._pre_ping()
+
+    def _pre_ping(self) -> None:
+        """Test a pooled connection before use: after a PostgreSQL restart each one is dead.
+
+        Rasa builds its engine without ``pool_pre_ping``; the first query on a dead
+        connection would fail (and be retried). Same URL and pool options, plus the ping.
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     @property
     def domain(self) -> Domain:
@@ -122,6 +144,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if sender_id in self._journaled and not await self._replay(sender_id):
             # The database still refuses it: the conversation goes on from its journal.
             return DialogueStateTracker.from_dict(sender_id, self._journaled[sender_id], self.domain.slots)
+        return await self._retrying(lambda: self._read(sender_id), f"reading conversation {sender_id}")
+
+    async def _read(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)
         if kept is not None and len(kept.tracker.events) == kept.length \
                 and self._stored_session_length(sender_id) == kept.length:
@@ -151,20 +176,33 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def _save_with_retries(self, tracker: DialogueStateTracker) -> bool:
         """Rasa's save, retried with back-off while the database refuses it; False if it never took it."""
+        try:
+            await self._retrying(lambda: super(CachedSQLTrackerStore, self).save(tracker),
+                                 f"storing conversation {tracker.sender_id}")
+            return True
+        except DBAPIError as error:
+            log.error("Could not store conversation %s (%s); journaled until the database "
+                      "takes it", tracker.sender_id, error)
+            return False
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]], what: str) -> T:
+        """``attempt()``, again with back-off while the database refuses it (locked, busy, connection
+        refused or dropped: a PostgreSQL restart), for up to ``TRACKER_SAVE_RETRY_SECONDS``.
+
+        Reading is retried too: a message whose conversation cannot be read is never
+        handled, so it would be lost however well saves are kept. The last error is raised.
+        """
         deadline = time.monotonic() + save_retry_seconds()
         delay = FIRST_BACKOFF
         while True:
             try:
-                await super().save(tracker)
-                return True
-            except DBAPIError as error:  # locked, busy, connection refused or dropped
+                return await attempt()
+            except DBAPIError as error:
                 if time.monotonic() + delay > deadline:
-                    log.error("Could not store conversation %s (%s); journaled until the database "
-                              "takes it", tracker.sender_id, error)
-                    return False
+                    raise
                 self.save_retries += 1
-                log.warning("Storing conversation %s failed (%s); retrying in %.1f s",
-                            tracker.sender_id, type(error.orig).__name__, delay)
+                log.warning("%s failed (%s); retrying in %.1f s", what.capitalize(),
+                            type(error.orig).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
 

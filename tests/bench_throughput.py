@@ -184,7 +184,7 @@ def scaled_bot(replicas: int) -> Iterator[tuple[str, dict[str, int]]]:
         with started(profile) as running:
             requests.post(f"{profile.chat_url}/webhooks/rest/webhook",
                           json={"sender": "warmup", "message": "hi"}, timeout=60)
-            yield profile.chat_url, {name: proc.pid for name, proc in running.processes.items()
+            yield profile.chat_url, {name: running.pid(name) for name in running.states()
                                      if name.startswith(("rasa", "actions"))}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -9,8 +9,10 @@ in Redis once a conversation's queue is empty.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,7 @@ import redis
 from rasa.core.lock_store import LockError
 
 from assistant.lock_store import AtomicRedisLockStore
+from assistant.paths import PROJECT_ROOT
 from tests.e2e.conftest import free_port
 
 
@@ -139,3 +142,84 @@ def test_a_waiter_whose_lease_ran_out_does_not_become_a_second_holder(redis_url)
     with pytest.raises(LockError):
         asyncio.run(wait_then_release())
     assert not lock_store.is_someone_waiting("slow")
+
+
+def test_with_redis_away_one_process_still_serialises_each_conversation():
+    """Nothing listens on the port (Redis killed, restarting): messages are still
+    handled, one at a time per conversation, with a lock in this process."""
+    lock_store = AtomicRedisLockStore(client=redis.Redis(port=free_port(), socket_timeout=2))
+    inside: list[int] = []
+    overlaps: list[int] = []
+    order: list[int] = []
+
+    async def turn(n: int) -> None:
+        async with lock_store.lock("redis-away", lock_lifetime=30):
+            inside.append(n)
+            if len(inside) > 1:
+                overlaps.append(n)
+            order.append(n)
+            await asyncio.sleep(0.002)
+            inside.remove(n)
+
+    async def main() -> None:
+        await asyncio.gather(*(turn(n) for n in range(20)))
+
+    asyncio.run(main())
+    assert overlaps == [] and sorted(order) == list(range(20))
+    assert lock_store._local._locks == {}, "a conversation's local lock outlived its last holder"
+
+
+def test_a_command_redis_refuses_is_still_an_error(redis_url):
+    """Only Redis being away falls back to a local lock; a refused script is not hidden."""
+    client = redis.Redis.from_url(redis_url)
+    lock_store = AtomicRedisLockStore(client=client)
+    client.set("lock:{wrong-type}:n", "not a number")
+
+    async def hold() -> None:
+        async with lock_store.lock("wrong-type", lock_lifetime=5):
+            pass
+
+    with pytest.raises(LockError):
+        asyncio.run(hold())
+    client.delete("lock:{wrong-type}:n")
+
+
+HOLDER = """
+import asyncio, sys, redis
+from assistant.lock_store import AtomicRedisLockStore
+from assistant.paths import PROJECT_ROOT
+
+async def main():
+    store = AtomicRedisLockStore(client=redis.Redis.from_url(sys.argv[1]))
+    async with store.lock("killed-holder", lock_lifetime=60):
+        print("held", flush=True)
+        await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_live_holder_keeps_its_turn_and_a_killed_one_blocks_for_one_lease(redis_url):
+    """A replica killed mid-message (SIGKILL: no clean-up) blocks its conversation for one
+    lease (here 1 s), not for Rasa's 60 s lock lifetime; while it lives, renewals keep its turn."""
+    env = {**os.environ, "LOCK_STORE_LEASE_SECONDS": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, redis_url], env=env, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        lock_store = store(redis_url)
+        held = lock_store.now_serving("killed-holder")
+        time.sleep(2.5)  # more than two leases: renewed
+        assert lock_store.now_serving("killed-holder") == held != 0
+        holder.kill()
+        holder.wait(timeout=10)
+        killed_at = time.monotonic()
+
+        async def next_message() -> float:
+            async with lock_store.lock("killed-holder", lock_lifetime=60):
+                return time.monotonic() - killed_at
+
+        waited = asyncio.run(next_message())
+    finally:
+        holder.kill()
+    assert waited < 1.5, f"the next message waited {waited:.1f} s"

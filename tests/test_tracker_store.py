@@ -284,3 +284,42 @@ def test_a_journaled_conversation_is_stored_when_another_one_is_saved(db, domain
     run(store.save(other))
     assert list((tmp_path / "journal").glob("*.json")) == []
     assert [e.get("text") for e in stored(db, domain) if e["event"] == "user"][-1] == "asked while locked"
+
+
+def test_a_read_the_database_refuses_for_a_moment_is_retried(db, domain, monkeypatch):
+    """A PostgreSQL restart refuses connections for a second or two: the message waits, not fails."""
+    from sqlalchemy.exc import OperationalError
+
+    store = CachedSQLTrackerStore(domain, db=db)
+    tracker = start_conversation(store, domain)
+    time.sleep(0.01)
+    tracker.update_with_events(turn("asked before the restart"), domain)
+    run(store.save(tracker))
+    store._kept.clear()  # as after a restart of this replica: the next read goes to the database
+    refusals = [OperationalError("select", {}, ConnectionRefusedError("connection refused"))] * 2
+    original = SQLTrackerStore.retrieve
+
+    async def refusing(self, sender_id):
+        if refusals:
+            raise refusals.pop()
+        return await original(self, sender_id)
+
+    monkeypatch.setattr(SQLTrackerStore, "retrieve", refusing)
+    tracker = run(store.retrieve(SENDER))
+    assert tracker is not None and tracker.latest_message.text == "asked before the restart"
+    assert store.save_retries == 2 and refusals == []
+
+
+def test_a_read_refused_beyond_the_retry_bound_raises(db, domain, monkeypatch):
+    """Then the channel sends the honest "can't answer now" reply (assistant/channels.py)."""
+    from sqlalchemy.exc import OperationalError
+
+    monkeypatch.setenv("TRACKER_SAVE_RETRY_SECONDS", "0.3")
+    store = CachedSQLTrackerStore(domain, db=db)
+
+    async def refusing(self, sender_id):
+        raise OperationalError("select", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(SQLTrackerStore, "retrieve", refusing)
+    with pytest.raises(OperationalError):
+        run(store.retrieve(SENDER))

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -149,6 +151,17 @@ frontend chat
 backend rasa_rest
   balance roundrobin
   option httpchk GET /
+  # A replica that died or is starting: the message goes to another one. Connection refused
+  # (never delivered) and an empty response (killed mid-message, before it replied) are retried;
+  # a retry needs the whole request in the buffer (http-buffer-request).
+  option redispatch 1
+  option http-buffer-request
+  retries 2
+  retry-on conn-failure empty-response 503
+  # None could take it: the bot's own honest reply, not an HTML error page.
+  http-error status 502 content-type application/json file {profile.workdir / "unavailable.json"}
+  http-error status 503 content-type application/json file {profile.workdir / "unavailable.json"}
+  http-error status 504 content-type application/json file {profile.workdir / "unavailable.json"}
   http-response set-header X-Replica %[srv_name]
 {replica_lines(False)}
 backend rasa_socketio
@@ -186,26 +199,30 @@ def _as_postgres() -> dict[str, str]:
     return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
 
 
-def start_postgres(profile: Profile, log: Path) -> subprocess.Popen:
+def init_postgres(profile: Profile) -> None:
+    """Create the database cluster once (initdb), owned by PostgreSQL's user when we are root."""
     data = profile.workdir / "postgres"
-    if not (data / "PG_VERSION").exists():
-        data.mkdir(parents=True, exist_ok=True)
-        password_file = profile.workdir / "postgres_password"
-        profile.secret("postgres_password")
-        if os.geteuid() == 0:
-            shutil.chown(data, "postgres", "postgres")
-            data.chmod(0o700)
-            shutil.chown(password_file, "postgres")
-        subprocess.run([str(postgres_bin() / "initdb"), "-D", str(data), "-U", DB_USER,
-                        "--auth-host=scram-sha-256", "--auth-local=peer",
-                        f"--pwfile={password_file}", "-E", "UTF8"],
-                       check=True, stdout=subprocess.DEVNULL, **_as_postgres())
-        if os.geteuid() == 0:
-            shutil.chown(password_file, "root")
-    command = [str(postgres_bin() / "postgres"), "-D", str(data), "-p", str(profile.ports.postgres),
-               "-k", str(data), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
-    # SIGINT is PostgreSQL's "fast shutdown" (Running.stop).
-    return subprocess.Popen(command, stdout=log.open("a"), stderr=subprocess.STDOUT, **_as_postgres())
+    if (data / "PG_VERSION").exists():
+        return
+    data.mkdir(parents=True, exist_ok=True)
+    password_file = profile.workdir / "postgres_password"
+    profile.secret("postgres_password")
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+        data.chmod(0o700)
+        shutil.chown(password_file, "postgres")
+    subprocess.run([str(postgres_bin() / "initdb"), "-D", str(data), "-U", DB_USER,
+                    "--auth-host=scram-sha-256", "--auth-local=peer",
+                    f"--pwfile={password_file}", "-E", "UTF8"],
+                   check=True, stdout=subprocess.DEVNULL, **_as_postgres())
+    if os.geteuid() == 0:
+        shutil.chown(password_file, "root")
+
+
+def postgres_command(profile: Profile) -> list[str]:
+    data = profile.workdir / "postgres"
+    return [str(postgres_bin() / "postgres"), "-D", str(data), "-p", str(profile.ports.postgres),
+            "-k", str(data), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
 
 
 def create_database(profile: Profile, timeout: float = 60) -> None:
@@ -230,12 +247,11 @@ def create_database(profile: Profile, timeout: float = 60) -> None:
     conn.close()
 
 
-def start_redis(workdir: Path, port: int, log: Path) -> subprocess.Popen:
+def redis_command(workdir: Path, port: int) -> list[str]:
     """Redis for locks only: nothing to persist (a lost lock expires after its lifetime)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=log.open("a"), stderr=subprocess.STDOUT)
+    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(workdir)]
 
 
 def wait_for_redis(port: int, timeout: float = 30) -> None:
@@ -252,38 +268,160 @@ def wait_for_redis(port: int, timeout: float = 30) -> None:
             time.sleep(0.1)
 
 
-# ---- the whole profile ----
+# ---- the whole profile, under supervisord ----
+
+@dataclass
+class Program:
+    """One supervised process: its command, extra environment and start order."""
+
+    name: str
+    command: list[str]
+    priority: int
+    env: dict[str, str] = field(default_factory=dict)
+    autostart: bool = False  # False: started by `started()` once what it needs is ready
+    startsecs: int = 2
+    stopsignal: str = "TERM"
+    user: str | None = None
+
+
+def programs(profile: Profile) -> list[Program]:
+    """Every process of the profile, in start order (supervisord stops them in reverse)."""
+    rasa = [str(BIN / "rasa"), "run", *(["--model", profile.model] if profile.model else []),
+            "--credentials", "credentials.yml", "--endpoints", str(profile.workdir / "endpoints.yml"),
+            "--cors", os.environ.get("RASA_CORS", "*")]
+    found = [
+        # SIGINT is PostgreSQL's "fast shutdown".
+        Program("postgres", postgres_command(profile), 10, autostart=True, stopsignal="INT",
+                user=_as_postgres().get("user")),
+        Program("redis", redis_command(profile.workdir / "redis", profile.ports.redis), 10, autostart=True),
+    ]
+    if not profile.model:
+        found.append(Program("models", [sys.executable, "-m", "assistant.model_server"], 20))
+    found += [Program(f"actions{i + 1}", [sys.executable, "-m", "actions.server"], 30,
+                      env={"ACTION_PORT": str(port), "ACTION_HOST": "127.0.0.1"})
+              for i, port in enumerate(profile.ports.action_servers)]
+    found.append(Program("haproxy", ["haproxy", "-db", "-f", str(profile.workdir / "haproxy.cfg")], 40))
+    found += [Program(f"rasa{i + 1}", [*rasa, "--port", str(port)], 50, startsecs=10)
+              for i, port in enumerate(profile.ports.replicas)]
+    found.append(Program("web", [sys.executable, "-m", "webapp"], 60))
+    return found
+
+
+def _ini(value: str) -> str:
+    """A value as supervisord reads it: "%" starts its own expansions."""
+    return value.replace("%", "%%")
+
+
+def supervisor_config(profile: Profile, logs: Path) -> str:
+    """supervisord.conf for the profile: each program restarted when it exits, logs in ``logs``.
+
+    The same policy as ``make run`` (scripts/supervisord.conf): ``autorestart``
+    on any exit, supervisord's growing back-off between tries while a program
+    keeps failing to start, stopped with its children. Killing one replica,
+    one action server, Redis or PostgreSQL leaves the rest running; HAProxy's
+    health checks route around a replica or action server until it is back.
+    """
+    sock = profile.workdir / "supervisor.sock"
+    sections = [f"""; Written by assistant/tools/scaled.py; edits are overwritten.
+[supervisord]
+nodaemon=true
+logfile={_ini(str(logs / "supervisord.log"))}
+pidfile={_ini(str(profile.workdir / "supervisord.pid"))}
+directory={_ini(str(PROJECT_ROOT))}
+
+[unix_http_server]
+file={_ini(str(sock))}
+chmod=0700
+
+[supervisorctl]
+serverurl=unix://{_ini(str(sock))}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface
+"""]
+    for program in programs(profile):
+        lines = [f"[program:{program.name}]", f"command={_ini(shlex.join(program.command))}",
+                 f"priority={program.priority}", f"autostart={str(program.autostart).lower()}",
+                 "autorestart=true", f"startsecs={program.startsecs}", "startretries=20",
+                 f"stopsignal={program.stopsignal}", "stopasgroup=true", "killasgroup=true",
+                 "stopwaitsecs=30", "redirect_stderr=true",
+                 f"stdout_logfile={_ini(str(logs / (program.name + '.log')))}",
+                 "stdout_logfile_maxbytes=20MB", "stdout_logfile_backups=2"]
+        if program.env:
+            lines.append("environment=" + ",".join(f'{k}="{_ini(v)}"' for k, v in program.env.items()))
+        if program.user:
+            lines.append(f"user={program.user}")
+        sections.append("\n".join(lines) + "\n")
+    return "\n".join(sections)
+
 
 class Running:
-    """The started processes by name, stopped in reverse order."""
+    """The profile's supervisord and a client for it (``supervisorctl``)."""
 
     def __init__(self, profile: Profile):
         self.profile = profile
-        self.processes: dict[str, subprocess.Popen] = {}
         self.logs = profile.workdir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
+        self.config = profile.workdir / "supervisord.conf"
+        self.supervisord: subprocess.Popen | None = None
 
-    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = (self.logs / f"{name}.log").open("a")
-        self.processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,
-                                                stderr=subprocess.STDOUT)
-        return self.processes[name]
+    def start_supervisord(self, env: dict[str, str]) -> None:
+        self.config.write_text(supervisor_config(self.profile, self.logs))
+        # Its own session: a terminal's Ctrl-C reaches this process, which stops supervisord in order.
+        # Its lines go to logs/supervisord.log (the config); nothing else is printed.
+        self.supervisord = subprocess.Popen(
+            [str(BIN / "supervisord"), "-c", str(self.config)], cwd=PROJECT_ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while self.ctl("status").returncode == 4:  # 4: cannot reach supervisord yet
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"supervisord did not start (logs: {self.logs})")
+            time.sleep(0.2)
+
+    def ctl(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "supervisorctl"), "-c", str(self.config), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    def start(self, *names: str) -> None:
+        done = self.ctl("start", *names)
+        if "ERROR" in done.stdout:
+            raise RuntimeError(f"supervisorctl start {' '.join(names)}: {done.stdout}")
+
+    def states(self) -> dict[str, str]:
+        """Each program's state: RUNNING, STARTING, BACKOFF, EXITED, FATAL, STOPPED."""
+        return {line.split()[0]: line.split()[1] for line in self.ctl("status").stdout.splitlines()
+                if len(line.split()) > 1}
+
+    def pid(self, name: str) -> int:
+        """The program's process id (0 while it is not running)."""
+        return int(self.ctl("pid", name).stdout.strip() or 0)
 
     def check_alive(self) -> None:
-        for name, proc in self.processes.items():
-            if proc.poll() is not None:
-                tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
+        """Raise when supervisord itself is gone; a program that exits is its to restart."""
+        if self.supervisord is not None and self.supervisord.poll() is not None:
+            tail = (self.logs / "supervisord.log").read_text(errors="replace")[-3000:] \
+                if (self.logs / "supervisord.log").exists() else ""
+            raise RuntimeError(f"supervisord exited with {self.supervisord.returncode}:\n{tail}")
+
+    def check_started(self) -> None:
+        """While starting: raise when supervisord is gone or a program gave up (FATAL)."""
+        self.check_alive()
+        fatal = [name for name, state in self.states().items() if state == "FATAL"]
+        if fatal:
+            tail = "".join(f"\n--- {n}:\n" + (self.logs / f"{n}.log").read_text(errors="replace")[-2000:]
+                           for n in fatal)
+            raise RuntimeError(f"{', '.join(fatal)} could not be started:{tail}")
 
     def stop(self) -> None:
-        for proc in reversed(self.processes.values()):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT if "postgres" in str(proc.args[0]) else signal.SIGTERM)
-        for proc in reversed(self.processes.values()):
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        """supervisord stops every program, the last started first, then exits."""
+        if self.supervisord is None or self.supervisord.poll() is not None:
+            return
+        self.supervisord.terminate()
+        try:
+            self.supervisord.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.supervisord.pid, signal.SIGKILL)
 
 
 def process_env(profile: Profile) -> dict[str, str]:
@@ -312,7 +450,7 @@ def _replica_ready(port: int) -> bool:
     return False
 
 
-def _balancer_sees_every_replica(profile: Profile) -> bool:
+def balancer_sees_every_replica(profile: Profile) -> bool:
     """HAProxy routes to every replica: its health checks (every 2 s, two in a row)
     have marked a replica that just finished loading as up. Before that, round-robin
     sends all REST traffic to the replicas that were up first."""
@@ -326,7 +464,7 @@ def _balancer_sees_every_replica(profile: Profile) -> bool:
 def _wait(running: Running, ready, what: str) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not ready():
-        running.check_alive()
+        running.check_started()
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not become ready in {STARTUP_TIMEOUT} s (logs: {running.logs})")
         time.sleep(1)
@@ -340,38 +478,32 @@ def _http_ok(url: str) -> bool:
 
 @contextlib.contextmanager
 def started(profile: Profile) -> Iterator[Running]:
-    """Start every part, wait until the balancer answers through each replica, stop on exit."""
+    """Start every part under supervisord, wait until the balancer answers through each replica.
+
+    PostgreSQL and Redis start first; the rest once the database exists and is
+    migrated (supervisord orders starts but does not wait for readiness).
+    Everything stops on exit.
+    """
+    from assistant.channels import unavailable_reply  # loads Rasa: only when starting
     from assistant.store import migrate
 
     profile.workdir.mkdir(parents=True, exist_ok=True)
     running = Running(profile)
-    env = process_env(profile)
-    endpoints = profile.workdir / "endpoints.yml"
-    endpoints.write_text(endpoints_config(profile))
-    haproxy_cfg = profile.workdir / "haproxy.cfg"
-    haproxy_cfg.write_text(haproxy_config(profile))
+    (profile.workdir / "endpoints.yml").write_text(endpoints_config(profile))
+    (profile.workdir / "haproxy.cfg").write_text(haproxy_config(profile))
+    (profile.workdir / "unavailable.json").write_text(json.dumps([unavailable_reply()]))
     try:
-        running.processes["postgres"] = start_postgres(profile, running.logs / "postgres.log")
-        running.processes["redis"] = start_redis(profile.workdir / "redis", profile.ports.redis,
-                                                 running.logs / "redis.log")
+        init_postgres(profile)
+        running.start_supervisord(process_env(profile))
         create_database(profile)
         wait_for_redis(profile.ports.redis)
         migrate(profile.database_url)
-        if not profile.model:
-            running.start("models", [sys.executable, "-m", "assistant.model_server"], env)
-        for i, port in enumerate(profile.ports.action_servers):
-            running.start(f"actions{i + 1}", [sys.executable, "-m", "actions.server"],
-                          {**env, "ACTION_PORT": str(port), "ACTION_HOST": "127.0.0.1"})
-        running.start("haproxy", ["haproxy", "-db", "-f", str(haproxy_cfg)], env)
-        rasa = [str(BIN / "rasa"), "run", *(["--model", profile.model] if profile.model else []),
-                "--credentials", "credentials.yml", "--endpoints", str(endpoints),
-                "--cors", os.environ.get("RASA_CORS", "*")]
-        for i, port in enumerate(profile.ports.replicas):
-            running.start(f"rasa{i + 1}", [*rasa, "--port", str(port)], env)
+        names = [p.name for p in programs(profile) if not p.autostart and p.name != "web"]
+        running.start(*names)
         for port in profile.ports.replicas:
             _wait(running, lambda port=port: _replica_ready(port), f"Rasa replica on {port}")
-        _wait(running, lambda: _balancer_sees_every_replica(profile), "HAProxy routing to every replica")
-        running.start("web", [sys.executable, "-m", "webapp"], env)
+        _wait(running, lambda: balancer_sees_every_replica(profile), "HAProxy routing to every replica")
+        running.start("web")
         _wait(running, lambda: _http_ok(f"http://127.0.0.1:{profile.ports.web}/healthz"), "web app")
         yield running
     finally:
@@ -394,10 +526,11 @@ def main(argv: list[str] | None = None) -> int:
           f"(chat) and :{ports.actions} (actions); logs in {profile.workdir / 'logs'} ...", flush=True)
     with started(profile) as running:
         print(f"Ready: chat on {profile.chat_url}, page and staff console on http://localhost:{ports.web}/ "
-              f"(database {profile.database_url.split('@')[-1]}). Ctrl-C stops everything.", flush=True)
+              f"(database {profile.database_url.split('@')[-1]}). A process that exits is started again "
+              f"(supervisorctl -c {running.config} status); Ctrl-C stops everything.", flush=True)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         with contextlib.suppress(KeyboardInterrupt):
-            while True:
+            while True:  # supervisord restarts what exits; only its own exit ends the profile
                 running.check_alive()
                 time.sleep(2)
     return 0

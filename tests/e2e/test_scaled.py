@@ -9,13 +9,17 @@ ordering test fail: docs/deployment.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -28,7 +32,7 @@ import socketio
 from sqlalchemy import create_engine, text
 
 from assistant.paths import PROJECT_ROOT
-from assistant.tools.scaled import Ports, Profile, started
+from assistant.tools.scaled import Ports, Profile, Running, balancer_sees_every_replica, started
 from tests.e2e.conftest import free_port
 
 PASSWORD = "correct horse battery staple"
@@ -37,7 +41,7 @@ TOPICS = {FUSION: "fusion_only_option", PROLOTHERAPY: "prolotherapy_what"}
 
 
 @pytest.fixture(scope="module")
-def scaled() -> Iterator[Profile]:
+def scaled_running() -> Iterator[Running]:
     if not all(shutil.which(tool) for tool in ("haproxy", "redis-server")):
         pytest.fail("haproxy / redis-server missing: `make test` installs them (scripts/install-scaled.sh)")
     # PostgreSQL runs as its own user when we are root: the folder must be reachable.
@@ -49,10 +53,15 @@ def scaled() -> Iterator[Profile]:
     profile = Profile(workdir=workdir, ports=ports,
                       lock_store=os.environ.get("SCALED_LOCK_STORE", Profile.lock_store))
     try:
-        with started(profile):
-            yield profile
+        with started(profile) as running:
+            yield running
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def scaled(scaled_running: Running) -> Profile:
+    return scaled_running.profile
 
 
 def send(profile: Profile, text_: str, sender: str) -> requests.Response:
@@ -195,3 +204,110 @@ def test_one_conversation_flooded_through_both_replicas_stays_in_order(scaled):
         assert answered == [TOPICS[message]], f"turn of {message!r} holds {answered}"
         last_action = [e["name"] for kind, e in turn if kind == "action"][-1]
         assert last_action == "action_listen", f"turn of {message!r} ends with {last_action}"
+
+
+# ---- faults: each part killed in turn (last in this module: it disturbs the profile) ----
+
+RECOVERY_TIMEOUT = 180
+HONEST = "unavailable"  # the "we can't answer right now, call ..." reply (assistant/channels.py)
+
+
+def reply_kind(messages: list[dict]) -> str:
+    """ "answer", "unavailable", or what else came back (an empty reply is "none")."""
+    customs = [m.get("custom") or {} for m in messages]
+    if any(c.get("reason") == HONEST for c in customs):
+        return HONEST
+    return "answer" if topics(messages) else (customs[0].get("kind", "?") if customs else "none")
+
+
+class Visitor(threading.Thread):
+    """One visitor asking the two questions in turn, one message every half second, until stopped."""
+
+    def __init__(self, profile: Profile, sender: str):
+        super().__init__(daemon=True)
+        self.profile, self.sender = profile, sender
+        self.sent: list[str] = []
+        self.replies: list[str] = []
+        self.longest = 0.0  # seconds: the slowest reply
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            message = (FUSION, PROLOTHERAPY)[len(self.sent) % 2]
+            self.sent.append(message)
+            started = time.monotonic()
+            try:
+                response = requests.post(f"{self.profile.chat_url}/webhooks/rest/webhook",
+                                         json={"sender": self.sender, "message": message}, timeout=120)
+                self.replies.append(reply_kind(response.json()) if response.ok else f"http {response.status_code}")
+            except requests.RequestException as error:
+                self.replies.append(type(error).__name__)
+            self.longest = max(self.longest, time.monotonic() - started)
+            time.sleep(0.5)
+
+
+def answers_normally(profile: Profile) -> bool:
+    with contextlib.suppress(requests.RequestException, ValueError):
+        response = requests.post(f"{profile.chat_url}/webhooks/rest/webhook",
+                                 json={"sender": f"probe-{uuid.uuid4().hex[:8]}", "message": FUSION}, timeout=60)
+        return response.ok and topics(response.json()) == [TOPICS[FUSION]]
+    return False
+
+
+def recovered(running: Running, program: str, old_pid: int) -> bool:
+    """Restarted by supervisord, every program running, and the chat answering through HAProxy."""
+    states = running.states()
+    return (running.pid(program) not in (0, old_pid) and set(states.values()) == {"RUNNING"}
+            and answers_normally(running.profile) and balancer_sees_every_replica(running.profile))
+
+
+@pytest.mark.parametrize("program", ["rasa1", "actions1", "redis", "postgres"])
+def test_a_killed_part_is_started_again_and_no_visitor_message_is_lost(scaled_running, program):
+    """SIGKILL one part while two visitors chat: supervisord starts it again, the rest stays up,
+    every message gets an answer or the honest "can't answer now" reply, and the tracker store
+    holds each message once, in order."""
+    running, profile = scaled_running, scaled_running.profile
+    visitors = [Visitor(profile, f"fault-{program}-{n}-{uuid.uuid4().hex[:6]}") for n in range(2)]
+    for visitor in visitors:
+        visitor.start()
+    time.sleep(2)
+    old_pid = running.pid(program)
+    os.kill(old_pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    deadline = killed_at + RECOVERY_TIMEOUT
+    while not recovered(running, program, old_pid):
+        running.check_alive()  # supervisord, and with it the profile, is still up
+        assert time.monotonic() < deadline, f"{program} not back within {RECOVERY_TIMEOUT} s: {running.states()}"
+        time.sleep(1)
+    seconds = time.monotonic() - killed_at
+    time.sleep(2)
+    for visitor in visitors:
+        visitor.done.set()
+    for visitor in visitors:
+        visitor.join(timeout=180)
+
+    replies = Counter(kind for visitor in visitors for kind in visitor.replies)
+    longest = max(visitor.longest for visitor in visitors)
+    print(f"\n{program} killed: back and answering after {seconds:.1f} s; replies {dict(replies)}; "
+          f"slowest reply {longest:.1f} s")
+    assert set(replies) <= {"answer", HONEST}, replies
+    assert replies["answer"] > 0
+    for visitor in visitors:
+        # In the tracker store (after any journaled turn is replayed): each message once, in order,
+        # with at most one answer per turn.
+        deadline = time.monotonic() + 60
+        while True:
+            stored = events(profile, visitor.sender)
+            users = [data["text"] for kind, data in stored if kind == "user"]
+            if users == visitor.sent or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert users == visitor.sent, f"stored {len(users)} of {len(visitor.sent)} messages, or out of order"
+        per_turn = Counter()
+        turn = -1
+        for kind, data in stored:
+            if kind == "user":
+                turn += 1
+            elif kind == "bot" and (data.get("data") or {}).get("custom", {}).get("kind") == "answer":
+                per_turn[turn] += 1
+        assert max(per_turn.values(), default=0) <= 1, "a turn holds two answers"
