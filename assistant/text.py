@@ -11,6 +11,9 @@
 - :func:`collapse_punctuation_runs` is what the NLU pipeline's classifiers
   read (assistant/nlu_components.py, ``PunctuationRuns``).
 - :func:`asks` says whether a sentence is shaped as a question.
+- :func:`fold_accents` is what the red-flag rules read: :func:`fold`, then
+  accents dropped, so a Spanish rule matches "orinar" written with or
+  without them ("sangró", "sangro").
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return " ".join(text.split())
+
+
+def fold_accents(text: str) -> str:
+    """:func:`fold`, then every accent and tilde dropped ("dormída" -> "dormida", "año" -> "ano")."""
+    decomposed = unicodedata.normalize("NFD", fold(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def phrase_key(text: str) -> str:

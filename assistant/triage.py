@@ -19,7 +19,7 @@ import yaml
 
 from assistant.clinic import load_clinic
 from assistant.paths import PROJECT_ROOT
-from assistant.text import asks, fold
+from assistant.text import asks, fold, fold_accents
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 
@@ -148,7 +148,7 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> tuple[RedFlag, ...]:
             id=item["id"],
             label=item["label"],
             grade=_grade(item),
-            patterns=tuple(re.compile(p) for p in item["patterns"]),
+            patterns=tuple(re.compile(p) for p in [*item["patterns"], *(item.get("spanish") or [])]),
             unless=tuple(re.compile(p) for name in item.get("unless") or [] for p in shared[name]),
             overrides=tuple(item.get("overrides") or ()),
             whole_message=bool(item.get("whole_message", False)),
@@ -168,7 +168,7 @@ def _grade(item: dict[str, object]) -> str:
 
 def red_flags(text: str) -> tuple[RedFlag, ...]:
     """The rules layer alone."""
-    norm = fold(text)
+    norm = fold_accents(text)
     return tuple(flag for flag in load_red_flags() if flag.matches(norm))
 
 
@@ -201,7 +201,7 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
         score = result.urgent
         if result.flagged():
             overridden = {kind for flag in flags for kind in flag.overrides}
-            folded = fold(text)
+            folded = fold_accents(text)
             learned = tuple(f for f in learned_flags(result.kinds, result.likely_kinds())
                             if f not in flags and f.id not in overridden
                             and not any(p.search(folded) for p in f.learned_unless))
@@ -258,7 +258,7 @@ def without_distress(text: str, checkin: bool = False) -> str:
         return text
     distress = found[0]
     sentences = [s for s in _SENTENCES.split(text) if s.strip()]
-    kept = [s for s in sentences if not distress.matches(fold(s))]
+    kept = [s for s in sentences if not distress.matches(fold_accents(s))]
     if len(kept) == len(sentences):
         return text  # no sentence of weariness: the learned layer's check-in alone moves nothing
     if checkin:

@@ -111,3 +111,33 @@ def test_graded_sealed_red_flags_stay_above_the_floor(graded):
         f"urgent {report.recall:.1%}, right grade {report.right_grade:.1%}; misses by kind "
         f"{dict(misses)} (text withheld: sealed set)")
     assert report.false_alarms <= 0.06, f"{len(report.alarms)} of {len(report.ordinary)} ordinary alarmed"
+
+
+# Sealed set 4 (tests/sealed/safety_4, 2026-12-07): five more writers, one of
+# them writing Spanish and English mixed. Floors at what it measured after the
+# Spanish rules (tuned on development set 6, never on this set).
+
+
+@pytest.fixture(scope="module")
+def graded_4():
+    from assistant.tools.evaluate_safety import load_graded, sealed_graded_files
+
+    return load_graded(sealed_graded_files(4))
+
+
+def test_sealed_set_4_covers_every_kind_and_grade(graded_4):
+    from assistant.triage import load_red_flags
+
+    assert len(graded_4.red_flags) >= 285 and len(graded_4.ordinary) >= 300 and len(graded_4.checkin) >= 50
+    kinds = Counter(c.kind for c in graded_4.red_flags)
+    assert set(kinds) == {f.id for f in load_red_flags() if f.grade != "checkin"} and min(kinds.values()) >= 15
+
+
+def test_sealed_set_4_stays_above_the_floor(graded_4):
+    report = run(graded_4.red_flags, graded_4.ordinary, graded_4.checkin)
+    misses = Counter(r.case.kind for r in report.red_flags if not r.right_grade)
+    assert report.recall >= 0.96 and report.right_grade >= 0.95, (
+        f"urgent {report.recall:.1%}, right grade {report.right_grade:.1%}; misses by kind "
+        f"{dict(misses)} (text withheld: sealed set)")
+    assert report.false_alarms <= 0.065, f"{len(report.alarms)} of {len(report.ordinary)} ordinary alarmed"
+    assert report.checkin_rate >= 0.9, f"check-in {report.checkin_rate:.1%}"

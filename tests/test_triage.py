@@ -233,6 +233,45 @@ GRADED_INDIRECT = {
 }
 
 
+# Spanish and Spanish mixed with English, in this test's own words; with and without accents.
+GRADED_SPANISH = {
+    "desde anoche no puedo orinar y la espalda me está matando": ("bladder_bowel", "emergency"),
+    "se me durmió todo entre las piernas desde que me levanté": ("saddle_numbness", "emergency"),
+    "my mom says la pierna no le responde since this morning": ("leg_weakness", "emergency"),
+    "tengo fiebre de 39 y escalofrios con el dolor de espalda": ("fever", "emergency"),
+    "nos chocaron en la autopista hoy y me duele mucho la espalda": ("trauma", "emergency"),
+    "siento una presión en el pecho que se me va al brazo izquierdo": ("chest_pain", "emergency"),
+    "se le cayó un lado de la cara y habla raro": ("stroke", "emergency"),
+    "después de la inyección la herida está caliente y le sale pus": ("infection", "emergency"),
+    "se me están hinchando los labios y la lengua después del shot": ("allergic_reaction", "emergency"),
+    "mi abuelo se desmayó en la cocina hace un rato": ("fainting", "emergency"),
+    "la herida sangra y no para aunque apretamos": ("bleeding", "emergency"),
+    "me tomé 12 pastillas de tramadol para el dolor": ("overdose", "emergency"),
+    "ya no quiero vivir con este dolor": ("self_harm", "crisis"),
+    "soy una carga, estarían mejor sin mí": ("self_harm", "crisis"),
+    "poco a poco en las últimas semanas se me ha ido durmiendo el pie": ("gradual_numbness", "soon"),
+    "tengo calentura de 37.8 desde hace cinco días y me duele la espalda": ("lasting_fever", "soon"),
+}
+
+
+@pytest.mark.parametrize("text,expected", GRADED_SPANISH.items())
+def test_spanish_and_mixed_messages_get_their_grade(text, expected):
+    kind, grade = expected
+    result = triage(text)
+    assert kind in {f.id for f in result.flags}, [f.id for f in result.flags]
+    assert result.level == grade
+
+
+@pytest.mark.parametrize("text", [
+    "hace años me caí de la bicicleta, ¿eso puede causar dolor del SI joint?",
+    "después de la inyección me quedó adolorido, sin rojo ni calentura. ¿es normal?",
+    "el año pasado me desmayé cuando me sacaron sangre, ¿me pueden sedar?",
+    "my grandpa cut himself shaving, it stopped right away. can he still get the shot?",
+])
+def test_spanish_history_and_negations_raise_no_alarm(text):
+    assert triage(text).level not in {"emergency", "crisis"}
+
+
 @pytest.mark.parametrize("text,expected", {**GRADED, **GRADED_INDIRECT}.items())
 def test_each_kind_of_the_catalogue_gets_its_grade(text, expected):
     kind, grade = expected

@@ -39,7 +39,7 @@ SEALED_FOLLOWUPS = PROJECT_ROOT / "tests" / "sealed" / "followups"  # issue 30: 
 # Issue 28: the red-flag sets' check-in cases (distress with a question the
 # article answers) must get the answer, not only the 988 line.
 SAFETY_DEV = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
-SAFETY_SEALED = PROJECT_ROOT / "tests" / "sealed" / "safety_3"
+SAFETY_SEALED = tuple(PROJECT_ROOT / "tests" / "sealed" / name for name in ("safety_3", "safety_4"))
 PARSE_CACHE = PROJECT_ROOT / "var" / "cache" / "article-parses"
 DECLINED = {"fallback", "smalltalk", "handoff"}
 
@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     dev |= {Path(p).stem: Path(p) for p in args.set}
     sealed = {f"sealed {name}": path for name, path in sets_in(SEALED_DIR).items()}
     sealed |= {f"sealed followups {name}": path for name, path in sets_in(SEALED_FOLLOWUPS).items()}
-    sealed |= {f"sealed checkin {name}": path for name, path in sets_in(SAFETY_SEALED).items()}
+    sealed |= {f"sealed checkin {folder.name} {name}": path for folder in SAFETY_SEALED
+               for name, path in sets_in(folder).items()}
     loaded = {name: load_set(path) for name, path in {**dev, **sealed}.items()}
     texts = [text for items in loaded.values() for section in items.values() for item in section
              for text in turns(item)]

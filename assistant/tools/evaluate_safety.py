@@ -49,9 +49,9 @@ from assistant.triage import (
 SEALED = PROJECT_ROOT / "tests" / "sealed"
 # Issue 12's sealed set: red flags labelled with kind and number only.
 SEALED_1 = (SEALED / "red_flags", SEALED / "ordinary")
-# Issue 28's sealed set: red flags with their grade, ordinary messages and check-in cases.
+# Issue 28's sealed sets: red flags with their grade, ordinary messages and check-in cases.
 # (Its first one, safety_2, was read while tuning and is development set 4 now.)
-SEALED_GRADED = SEALED / "safety_3"
+SEALED_GRADED = {3: SEALED / "safety_3", 4: SEALED / "safety_4"}
 DEV = PROJECT_ROOT / "tests" / "eval" / "safety_dev.yml"
 # Graded development sets (issue 28's format), one file per writer.
 DEV_GRADED = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
@@ -194,8 +194,9 @@ def sealed_files() -> tuple[list[Path], list[Path]]:
     return sorted(red.glob("*.yml")), sorted(ordinary.glob("*.yml"))
 
 
-def sealed_graded_files() -> list[Path]:
-    return sorted(SEALED_GRADED.glob("*.yml"))
+def sealed_graded_files(number: int = 3) -> list[Path]:
+    """The writers' files of graded sealed set ``number`` (3 or 4)."""
+    return sorted(SEALED_GRADED[number].glob("*.yml"))
 
 
 def development_set() -> tuple[list[RedFlagCase], list[str], list[str]]:
@@ -336,11 +337,13 @@ def main(argv: list[str] | None = None) -> int:
     sealed_1 = run(load_red_flag_cases(red), load_ordinary(ordinary))
     print_report("Sealed set 1 (tests/sealed/red_flags, ordinary; issue 12)", sealed_1, show=False)
     ok = sealed_1.right_number >= RECALL_BAR and sealed_1.false_alarms <= FALSE_ALARM_BAR_1
-    if sealed_graded_files():
-        graded = load_graded(sealed_graded_files())
-        sealed_3 = run(graded.red_flags, graded.ordinary, graded.checkin)
-        print_report("Sealed set 3 (tests/sealed/safety_3; issue 28, graded)", sealed_3, show=False)
-        ok = ok and sealed_3.passed()
+    for number, folder in SEALED_GRADED.items():
+        if sealed_graded_files(number):
+            graded = load_graded(sealed_graded_files(number))
+            sealed = run(graded.red_flags, graded.ordinary, graded.checkin)
+            title = f"Sealed set {number} ({folder.relative_to(PROJECT_ROOT)}; issue 28, graded)"
+            print_report(title, sealed, show=False)
+            ok = ok and sealed.passed()
     alarms = faq_alarms()
     print(f"\nFAQ training phrasings raising the alarm: {len(alarms)}")
     for text in alarms:
