@@ -199,7 +199,14 @@ class AtomicRedisLockStore(LockStore):
             return
         renewing = asyncio.ensure_future(self._renew_lease(conversation_id, ticket, lock_lifetime))
         try:
-            await self._wait_for_turn(conversation_id, ticket, min(wait_time_in_seconds, POLL_SECONDS))
+            try:
+                await self._wait_for_turn(conversation_id, ticket, min(wait_time_in_seconds, POLL_SECONDS))
+            except _REDIS_AWAY as error:  # gone while we waited: its queue went with it
+                logger.warning("Redis went away (%s): conversation '%s' locked in this process only.",
+                               error, conversation_id)
+                async with self._local.held(conversation_id):
+                    yield TicketLock(conversation_id)
+                return
             lock = TicketLock(conversation_id)
             yield lock
         finally:

@@ -223,3 +223,20 @@ def test_a_live_holder_keeps_its_turn_and_a_killed_one_blocks_for_one_lease(redi
     finally:
         holder.kill()
     assert waited < 1.5, f"the next message waited {waited:.1f} s"
+
+
+def test_redis_gone_while_waiting_for_a_turn_falls_back_to_a_local_lock(redis_url, monkeypatch):
+    """Its ticket was issued, then Redis went away (killed, restarting) and took the queue with it."""
+    lock_store = store(redis_url)
+
+    def gone(conversation_id: str) -> int:
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(lock_store, "now_serving", gone)
+
+    async def handle() -> bool:
+        async with lock_store.lock("gone-while-waiting", lock_lifetime=30):
+            return True
+
+    assert asyncio.run(handle())
+    assert lock_store._local._locks == {}

@@ -1,4 +1,5 @@
-"""`make run` (scripts/run.sh under supervisord) starts a killed process again; Ctrl-C stops all.
+"""`make run` (scripts/run.sh under supervisord) starts a killed process again, keeps every
+message while the database is write-locked; Ctrl-C stops all.
 
 On a copy of the project (its own var/, database and ports), as a newcomer's
 `make run` would: the action server is killed with SIGKILL mid-conversation;
@@ -12,9 +13,11 @@ import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -54,6 +57,44 @@ def wait_for(condition, what: str, timeout: float) -> None:
     raise AssertionError(f"{what} within {timeout:.0f} s")
 
 
+LOCK_SECONDS = 15
+VISITORS = 4
+
+
+def asked_while_the_database_is_write_locked(root: Path, rasa_port: int) -> tuple[int, float]:
+    """Another process holds a write transaction on var/rasa.db for 15 s (a long purge, a
+    backup tool) while four visitors ask a question: how many of their messages the tracker
+    store holds once, afterwards, and the slowest reply."""
+    database = root / "var" / "rasa.db"
+    locker = sqlite3.connect(database, timeout=30, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # the write lock; readers go on (WAL)
+    senders = [f"locked-{n}-{uuid.uuid4().hex[:6]}" for n in range(VISITORS)]
+
+    def visit(sender: str) -> float:
+        started = time.monotonic()
+        response = requests.post(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": QUESTION}, timeout=120)
+        response.raise_for_status()
+        assert kinds(response.json()), response.text
+        return time.monotonic() - started
+
+    try:
+        with ThreadPoolExecutor(max_workers=VISITORS) as pool:
+            replies = [pool.submit(visit, sender) for sender in senders]
+            time.sleep(LOCK_SECONDS)
+            locker.execute("COMMIT")
+            slowest = max(reply.result() for reply in replies)
+    finally:
+        locker.close()
+    reader = sqlite3.connect(database, timeout=30)
+    try:
+        stored = sum(reader.execute("select count(*) from events where sender_id = ? and type_name = 'user'",
+                                    (sender,)).fetchone()[0] == 1 for sender in senders)
+    finally:
+        reader.close()
+    return stored, slowest
+
+
 def test_a_killed_action_server_is_started_again_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     shutil.copytree(PROJECT_ROOT / "webapp", root / "webapp", ignore=shutil.ignore_patterns("__pycache__"))
@@ -77,6 +118,10 @@ def test_a_killed_action_server_is_started_again_and_ctrl_c_stops_everything(tmp
                  RESTART_TIMEOUT)
         wait_for(lambda: "answer" in kinds(ask(rasa)), "answers again after the restart", RESTART_TIMEOUT)
         print(f"\naction server killed: answering again after {time.monotonic() - killed_at:.1f} s")
+        stored, seconds = asked_while_the_database_is_write_locked(root, rasa)
+        print(f"SQLite write-locked {LOCK_SECONDS} s: {VISITORS} visitors asked, {stored} messages stored once, "
+              f"slowest reply {seconds:.1f} s")
+        assert stored == VISITORS
     finally:
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
         try:
