@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,22 +19,21 @@ from actions.replies import (
 )
 from assistant.answering import (
     Context,
+    as_unplaced,
     decision_for,
     followup_for,
+    question_read_as_stop,
     reply_for_decision,
     sentence_reply_for,
 )
 from assistant.answering.compose import faq_reply
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
-from assistant.routing import ANSWER, CLARIFY, OUT_OF_SCOPE_INTENT, PASSAGE_TOPIC, Decision
-from assistant.text import asks
+from assistant.routing import ANSWER, CLARIFY, PASSAGE_TOPIC, Decision
 from assistant.triage import is_diagnosis_request
 
 # Shown when the bot declines: the topics visitors ask about most.
 SUGGESTED_TOPICS = ("fusion_only_option", "prolotherapy_what", "diagnostic_clues")
-# A question shorter than this is a bare command ("stop it", "cancel?").
-_QUESTION_MIN_WORDS = 3
 SOMETHING_ELSE_BUTTON = {"title": "Something else", "payload": "/capabilities"}
 
 
@@ -171,30 +169,17 @@ def answer_unplaced(dispatcher: CollectingDispatcher, tracker: Tracker,
     return events
 
 
-# Words of a request to stop the booking itself ("can you cancel that?"): never read as a question.
-_ABOUT_BOOKING = re.compile(r"\b(cancel\w*|book\w*|form|request|appointment|never ?mind|forget|quit|abort)\b",
-                            re.IGNORECASE)
-
-
 def answer_question_read_as_stop(dispatcher: CollectingDispatcher,
                                  tracker: Tracker) -> list[dict[str, Any]] | None:
-    """Answer a content question DIET read as "stop" ("did they stop their pain meds?"), if it is one.
+    """Answer a content question DIET read as "stop", when no booking is open and it is one.
 
-    The word "stop" carries the everyday intent; retraining with such
-    phrasings as FAQ examples broke other answers (docs/nlu.md). With no
-    booking open, a message shaped as a question that names nothing of the
-    booking is read as one the classifiers placed nowhere. None: not such a
-    question, or nothing answers it.
+    assistant.answering.question_read_as_stop says which messages; None: not
+    such a question, or nothing here answers it.
     """
     message = tracker.latest_message or {}
-    text = message.get("text") or ""
-    if len(text.split()) < _QUESTION_MIN_WORDS or not asks(text) or _ABOUT_BOOKING.search(text):
+    if not question_read_as_stop(message):
         return None
-    if is_diagnosis_request(text):
-        return None
-    confidence = (message.get("intent") or {}).get("confidence", 0.0)
-    return answer_unplaced(dispatcher, tracker, {**message, "intent": {"name": OUT_OF_SCOPE_INTENT,
-                                                                        "confidence": confidence}})
+    return answer_unplaced(dispatcher, tracker, as_unplaced(message))
 
 
 class ActionAnswerFaq(Action):

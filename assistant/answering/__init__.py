@@ -9,6 +9,7 @@ decline) is :func:`assistant.routing.decide`; the words are built in
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
@@ -21,6 +22,7 @@ from assistant.passages import enabled as passages_enabled
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, FALLBACK, FAQ_INTENT, PASSAGE_TOPIC, Decision, decide
 from assistant.served import index_faqs
+from assistant.text import asks
 from assistant.triage import is_diagnosis_request
 
 URGENT_INTENT = "urgent_symptom"
@@ -75,6 +77,33 @@ def followup_for(parse: dict[str, Any], context: Context | None) -> Reply | None
     return followup_reply(text, own, context)
 
 
+STOP_INTENT = "stop"
+# A question shorter than this is a bare command ("stop it", "cancel?").
+_QUESTION_MIN_WORDS = 3
+# Words of a request to stop the booking itself ("can you cancel that?"): never read as a question.
+_ABOUT_BOOKING = re.compile(r"\b(cancel\w*|book\w*|form|request|appointment|never ?mind|forget|quit|abort)\b",
+                            re.IGNORECASE)
+
+
+def question_read_as_stop(parse: dict[str, Any]) -> bool:
+    """DIET read a content question as "stop" ("did they stop their pain meds?").
+
+    The word "stop" carries the everyday intent; retraining with such phrasings
+    as FAQ examples broke other answers (docs/nlu.md). A message shaped as a
+    question, of a few words, that names nothing of the booking is such a question.
+    """
+    text = parse.get("text") or ""
+    if (parse.get("intent") or {}).get("name") != STOP_INTENT or len(text.split()) < _QUESTION_MIN_WORDS:
+        return False
+    return asks(text) and not _ABOUT_BOOKING.search(text) and not is_diagnosis_request(text)
+
+
+def as_unplaced(parse: dict[str, Any]) -> dict[str, Any]:
+    """The parse read as a message the classifiers placed under no FAQ (out of scope)."""
+    confidence = (parse.get("intent") or {}).get("confidence", 0.0)
+    return {**parse, "intent": {"name": "out_of_scope", "confidence": confidence}}
+
+
 def reply_for_parse(parse: dict[str, Any], context: Context | None = None) -> Reply:
     """What the bot answers to a parsed message, as far as the answer layer decides it.
 
@@ -84,6 +113,8 @@ def reply_for_parse(parse: dict[str, Any], context: Context | None = None) -> Re
     scope only with an FAQ (a new FAQ not in the model yet, or DIET torn), and a
     request for a diagnosis is always declined (actions/answers.py).
     """
+    if question_read_as_stop(parse):  # with no booking open, as actions/answers.py reads it
+        parse = as_unplaced(parse)
     intent = (parse.get("intent") or {}).get("name")
     text = parse.get("text") or ""
     if intent == URGENT_INTENT:
