@@ -280,21 +280,52 @@ def test_feedback_is_stored_and_a_source_opens_its_passage_in_the_article(web: s
     assert stored == [("prolotherapy_what", 1)]
 
     answer = last_bot(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "widget-feedback.png"))
     show_sources(answer)
     quote = re.sub(r"\s+", " ", answer.locator("blockquote.sij-quote").first.inner_text()).strip()
-    with page.context.expect_page() as opened:
-        answer.get_by_role("link", name="Show in the article").first.click()
-    article = opened.value
-    article.wait_for_load_state()
-    passage = article.locator("mark#passage")
+    messages = page.locator(".sij-msg").count()
+    # Same tab: the conversation goes on beside the marked passage (issue 31, point 3).
+    answer.get_by_role("link", name="Show in the article").first.click()
+    page.wait_for_url(re.compile(r"\?quote="))
+    passage = page.locator("mark#passage")
     expect(passage).to_be_in_viewport()
-    marked = " ".join(article.locator("mark.passage").all_inner_texts())
+    marked = " ".join(page.locator("mark.passage").all_inner_texts())
     assert re.sub(r"\s+", " ", marked).strip() == quote
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    article.screenshot(path=str(SCREENSHOTS / "article-passage.png"))
-    page.bring_to_front()
-    page.screenshot(path=str(SCREENSHOTS / "widget-feedback.png"))
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.locator(".sij-msg")).to_have_count(messages)
+    assert not overlaps(passage.bounding_box(), page.get_by_role("dialog").bounding_box()), \
+        "the open chat covers the marked passage"
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('sij-chat-v1')).sessionId") == session_token
+    ask(page, "how many sessions would I need?")  # the same conversation goes on
+    page.screenshot(path=str(SCREENSHOTS / "article-passage.png"))
     assert page.problems == [], page.problems
+
+
+def overlaps(a: dict | None, b: dict | None) -> bool:
+    assert a is not None and b is not None
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_on_a_phone_show_in_the_article_closes_the_chat_and_the_launcher_brings_it_back(web: str, browser) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_chat(page, web)
+        ask(page, "what is prolotherapy?")
+        answer = last_bot(page)
+        show_sources(answer)
+        messages = page.locator(".sij-msg").count()
+        answer.get_by_role("link", name="Show in the article").first.click()
+        page.wait_for_url(re.compile(r"\?quote="))
+        expect(page.locator("mark#passage")).to_be_in_viewport()
+        expect(page.get_by_role("dialog")).to_be_hidden()
+        page.get_by_role("button", name="Questions? Chat with us").click()
+        expect(page.locator(".sij-msg")).to_have_count(messages)
+        page.screenshot(path=str(SCREENSHOTS / "phone-article-passage.png"))
+    finally:
+        context.close()
 
 
 def test_a_message_over_the_limit_is_announced_and_not_sent(web: str, page: Page) -> None:

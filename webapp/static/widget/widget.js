@@ -225,6 +225,8 @@
     this.panel.hidden = false;
     this.launcher.setAttribute("aria-expanded", "true");
     this.root.classList.add("sij-open");
+    // For the host page: it may make room beside the panel (the article page does, site.css).
+    document.documentElement.classList.add("sij-chat-open");
     this.state.open = true;
     saveState(this.state);
     this.scrollToEnd();
@@ -236,6 +238,7 @@
     this.panel.hidden = true;
     this.launcher.setAttribute("aria-expanded", "false");
     this.root.classList.remove("sij-open");
+    document.documentElement.classList.remove("sij-chat-open");
     this.state.open = false;
     saveState(this.state);
     this.launcher.focus();
@@ -531,13 +534,34 @@
     var label = typeof source.label === "string" ? source.label : "";
     var cite = el("p", { className: "sij-cite" }, [el("span", { text: "Source: " })]);
     appendRichText(cite, label);
-    var href = this.config.articleUrl + "?quote=" + encodeURIComponent(source.quote) + "#passage";
     cite.appendChild(document.createTextNode(" · "));
-    cite.appendChild(el("a", {
-      href: href, target: "_blank", rel: "noopener noreferrer", className: "sij-in-article",
-      text: "Show in the article"
-    }));
+    cite.appendChild(this.articleLink(source.quote));
     return el("figure", { className: "sij-source" }, [quote, cite]);
+  };
+
+  /* "Show in the article": the article with the quoted passage marked.
+
+     On the article's own site it opens in this tab, so the conversation goes on
+     (this tab's sessionStorage holds it, and the page it opens resumes it); on a
+     phone the chat is closed first, or the open panel would cover the article
+     (the launcher brings the same chat back). From another site it opens a new
+     tab, where the chat cannot follow: storage is per site. */
+  Widget.prototype.articleLink = function (quote) {
+    var self = this;
+    var href = this.config.articleUrl + "?quote=" + encodeURIComponent(quote) + "#passage";
+    var sameSite = new URL(href, location.href).origin === location.origin;
+    var link = el("a", sameSite ? { href: href, className: "sij-in-article", text: "Show in the article" }
+      : { href: href, target: "_blank", rel: "noopener noreferrer", className: "sij-in-article",
+          text: "Show in the article" });
+    if (sameSite) {
+      link.addEventListener("click", function () {
+        if (window.matchMedia && window.matchMedia("(max-width: 480px)").matches) {
+          self.state.open = false;
+          saveState(self.state);
+        }
+      });
+    }
+    return link;
   };
 
   /* "Was this helpful?" Yes / No; a second click changes the answer. */
