@@ -178,3 +178,20 @@ def test_the_socketio_handshake_offers_no_websocket_upgrade(bot):
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(bot.url, transports=["websocket"], wait_timeout=5)
+
+
+def test_a_client_that_vanishes_is_dropped_by_the_server(bot):
+    """Issue 31, point 8: a closed laptop lid polls no more; the server notices and drops the
+    connection after its ping interval and timeout, instead of keeping it open for ever."""
+    import time
+
+    handshake = requests.get(f"{bot.url}/socket.io/?EIO=4&transport=polling", timeout=10)
+    opened = json.loads(handshake.text[1:])
+    sid, interval, timeout = opened["sid"], opened["pingInterval"] / 1000, opened["pingTimeout"] / 1000
+    assert interval + timeout <= 60, opened  # a vanished client is noticed within a minute
+    poll = f"{bot.url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+    assert requests.post(poll, data="40", timeout=10).ok  # join the default namespace
+    assert requests.get(poll, timeout=interval + 10).ok  # the connection is known: it answers
+    time.sleep(interval + timeout + 5)  # then the client vanishes: no poll, no pong
+    gone = requests.get(poll, timeout=10)
+    assert gone.status_code == 400, f"still connected after {interval + timeout + 5:.0f} s: {gone.status_code}"
