@@ -358,6 +358,9 @@ def test_console_in_the_browser(console_env, chats, browser, tmp_path: Path, bot
         expect(page.get_by_role("status")).to_contain_text("is now booked")
         row = page.locator(f"tr:has-text('{chats['reference']}')")
         expect(row.get_by_label("Handled by")).to_have_value("alice")
+        reference = row.locator(".reference")  # one line, as the visitor reads it out on the phone
+        line = reference.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 20")
+        assert reference.bounding_box()["height"] < 1.5 * line, "the booking reference breaks across lines"
         expect(page.get_by_label(f"Note on {chats['reference']}")).to_have_value("Left a voicemail")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "console-bookings.png"), full_page=True)
