@@ -290,7 +290,7 @@ def stored_turns(profile: Profile, visitor: Visitor) -> tuple[list[str], int]:
     return users, sum(1 for n in answers.values() if n > 1)
 
 
-def test_each_part_killed_in_turn_is_started_again_and_no_visitor_message_is_lost(scaled_running):
+def test_each_part_killed_in_turn_is_started_again_and_no_visitor_message_is_lost(scaled_running, capsys):
     """8 visitors chat through HAProxy while a Rasa replica, an action server, Redis and
     PostgreSQL are each killed with SIGKILL, in turn: supervisord starts each again with the
     rest still up, every message gets an answer or the honest "can't answer now" reply, and
@@ -328,11 +328,12 @@ def test_each_part_killed_in_turn_is_started_again_and_no_visitor_message_is_los
     stored = [stored_turns(profile, visitor) for visitor in visitors]
     in_order = sum(users == visitor.sent for (users, _), visitor in zip(stored, visitors, strict=True))
     doubled = sum(twice for _, twice in stored)
-    print(f"\nchaos: {VISITORS} visitors, {sent} messages sent, {sum(len(u) for u, _ in stored)} stored, "
-          f"replies {dict(replies)}, turns with two answers {doubled}, slowest reply "
-          f"{max(v.longest for v in visitors):.1f} s; other replies while killed: {dict(honest)}; "
-          "back and answering after: "
-          + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in recovery.items()))
+    with capsys.disabled():  # the counts belong in `make test`'s output, passed or not
+        print(f"\nchaos: {VISITORS} visitors, {sent} messages sent, {sum(len(u) for u, _ in stored)} stored, "
+              f"replies {dict(replies)}, turns with two answers {doubled}, slowest reply "
+              f"{max(v.longest for v in visitors):.1f} s; other replies while killed: {dict(honest)}; "
+              "back and answering after: "
+              + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in recovery.items()))
     assert set(replies) <= {"answer", HONEST}, replies
     assert sum(replies.values()) == sent and replies["answer"] > 0
     assert in_order == VISITORS, "a visitor's messages were lost, stored twice or out of order"
