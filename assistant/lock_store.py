@@ -192,29 +192,33 @@ class AtomicRedisLockStore(LockStore):
         except LockError as error:
             if not isinstance(error.__cause__, _REDIS_AWAY):
                 raise
-            logger.warning("Redis unreachable (%s): conversation '%s' locked in this process only.",
-                           error.__cause__, conversation_id)
-            async with self._local.held(conversation_id):
-                yield TicketLock(conversation_id)
+            async with self._held_here(conversation_id, error.__cause__) as lock:
+                yield lock
             return
         renewing = asyncio.ensure_future(self._renew_lease(conversation_id, ticket, lock_lifetime))
         try:
             try:
                 await self._wait_for_turn(conversation_id, ticket, min(wait_time_in_seconds, POLL_SECONDS))
             except _REDIS_AWAY as error:  # gone while we waited: its queue went with it
-                logger.warning("Redis went away (%s): conversation '%s' locked in this process only.",
-                               error, conversation_id)
-                async with self._local.held(conversation_id):
-                    yield TicketLock(conversation_id)
+                async with self._held_here(conversation_id, error) as lock:
+                    yield lock
                 return
-            lock = TicketLock(conversation_id)
-            yield lock
+            yield TicketLock(conversation_id)
         finally:
             renewing.cancel()
             try:
                 self.cleanup(conversation_id, ticket)
             except _REDIS_AWAY as error:  # the message was handled; the lease expires by itself
                 logger.warning("Ticket %s of '%s' not released (%s).", ticket, conversation_id, error)
+
+    @asynccontextmanager
+    async def _held_here(self, conversation_id: str,
+                         error: BaseException) -> AsyncGenerator[TicketLock, None]:
+        """Redis is away: the conversation's turn is kept by a lock in this process only."""
+        logger.warning("Redis away (%s): conversation '%s' locked in this process only.",
+                       error, conversation_id)
+        async with self._local.held(conversation_id):
+            yield TicketLock(conversation_id)
 
     async def _renew_lease(self, conversation_id: str, ticket: int, lock_lifetime: float) -> None:
         """Keep the ticket's lease alive while this process holds or waits with it, up to the lifetime."""

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerFaq, ActionOutOfScope, last_answer_context
 from actions.booking import ActionCancelBooking
-from assistant.answering.followups import Context, followup_reply, refers_back
+from assistant.answering.followups import Context, followup_reply, stands_alone
 from assistant.routing import ANSWER, FALLBACK, Decision
 
 UNPLACED = Decision(FALLBACK, None, 0.0)
@@ -66,9 +66,10 @@ def test_what_about_another_subject_answers_that_subject():
     assert reply is not None and reply.topic == "prp_what"
 
 
-def test_referring_words():
-    assert refers_back("which journal was that in?") and refers_back("and the fax number?")
-    assert not refers_back("what is prolotherapy?")
+def test_words_that_point_back_or_carry_on_make_a_follow_up():
+    assert not stands_alone("which journal was that in?", UNPLACED, HAUSER)
+    assert not stands_alone("and the fax number?", UNPLACED, HAUSER)
+    assert stands_alone("how long is the recovery after a fusion of the sacroiliac joint?", UNPLACED, HAUSER)
 
 
 def test_the_context_is_the_previous_answer_and_ends_after_anything_else():

@@ -73,10 +73,6 @@ def context_after(question: str, reply: Reply) -> Context | None:
     return Context(question, PASSAGE_TOPIC, int(number)) if isinstance(number, int) else None
 
 
-def refers_back(text: str) -> bool:
-    return bool(_POINTS_BACK.search(text) or _CARRIES_ON.search(text))
-
-
 def is_short(text: str) -> bool:
     return len(tokens(text)) <= SHORT_WORDS
 
