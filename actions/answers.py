@@ -22,6 +22,7 @@ from assistant.answering import (
     as_unplaced,
     decision_for,
     followup_for,
+    own_decision,
     question_read_as_stop,
     reply_for_decision,
     sentence_reply_for,
@@ -84,13 +85,13 @@ def last_answer_context(tracker: Tracker) -> Context | None:
     return None
 
 
-def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker,
-                  parse: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker, parse: dict[str, Any],
+                  own: Decision) -> list[dict[str, Any]] | None:
     """Answer a follow-up of the previous answer; None when the message is not one.
 
-    ``parse``: the message as it is to be read, when not as the classifiers left it.
+    ``parse``: the message as it is read; ``own``: its decision read alone (own_decision).
     """
-    reply = followup_for(parse or tracker.latest_message or {}, last_answer_context(tracker))
+    reply = followup_for(parse, last_answer_context(tracker), own)
     if reply is None:
         return None
     send_reply(dispatcher, reply)
@@ -155,10 +156,10 @@ def answer_unplaced(dispatcher: CollectingDispatcher, tracker: Tracker,
     scope); the one sentence of the article that clearly answers it. None when
     nothing does: the caller declines or replies as it would have.
     """
-    followup = send_followup(dispatcher, tracker, parse)
+    decision = own_decision(parse)
+    followup = send_followup(dispatcher, tracker, parse, decision)
     if followup is not None:
         return followup
-    decision = decision_for(parse, with_passages=False)
     if decision.kind == ANSWER and decision.topic:
         events = send_decided_answer(dispatcher, decision, parse.get("text") or "")
     elif send_sentence_answer(dispatcher, tracker):
@@ -195,10 +196,10 @@ class ActionAnswerFaq(Action):
         if chosen in known:
             send_reply(dispatcher, faq_reply(known[chosen], None))
             return [SlotSet("topic", chosen)]
-        followup = send_followup(dispatcher, tracker)
+        decision = own_decision(tracker.latest_message)
+        followup = send_followup(dispatcher, tracker, tracker.latest_message, decision)
         if followup is not None:
             return followup
-        decision = decision_for(tracker.latest_message)
         events: list[dict[str, Any]] = []
         if decision.kind == ANSWER and decision.topic:
             events = send_decided_answer(dispatcher, decision,

@@ -67,14 +67,23 @@ def sentence_reply_for(text: str) -> Reply | None:
     return sentence_reply(found.sentence, round(found.coverage, 4)) if found else None
 
 
-def followup_for(parse: dict[str, Any], context: Context | None) -> Reply | None:
-    """The answer to a follow-up of the last answer, if the message is one (assistant.answering.followups)."""
+def own_decision(parse: dict[str, Any]) -> Decision:
+    """The message's decision read alone: FAQ questions may get a passage, others only an FAQ."""
+    intent = (parse.get("intent") or {}).get("name")
+    return decision_for(parse, with_passages=None if intent == FAQ_INTENT else False)
+
+
+def followup_for(parse: dict[str, Any], context: Context | None, own: Decision | None = None) -> Reply | None:
+    """The answer to a follow-up of the last answer, if the message is one (assistant.answering.followups).
+
+    ``own``: the message's :func:`own_decision`, when the caller has it already (it needs it
+    for a message that is no follow-up), so that it is computed once.
+    """
     intent = (parse.get("intent") or {}).get("name")
     text = parse.get("text") or ""
     if context is None or intent not in FOLLOWUP_INTENTS or is_diagnosis_request(text):
         return None
-    own = decision_for(parse, with_passages=None if intent == FAQ_INTENT else False)
-    return followup_reply(text, own, context)
+    return followup_reply(text, own if own is not None else own_decision(parse), context)
 
 
 STOP_INTENT = "stop"
@@ -119,16 +128,17 @@ def reply_for_parse(parse: dict[str, Any], context: Context | None = None) -> Re
     text = parse.get("text") or ""
     if intent == URGENT_INTENT:
         return Reply("urgent")
-    followup = followup_for(parse, context)
+    own = own_decision(parse) if intent in FOLLOWUP_INTENTS else None
+    followup = followup_for(parse, context, own)
     if followup is not None:
         return followup
     if intent == FAQ_INTENT:
-        reply = reply_for_decision(decision_for(parse), text)
+        reply = reply_for_decision(own, text)
         return reply if reply.kind != "fallback" else sentence_reply_for(text) or reply
     if intent in DECLINE_INTENTS:
         if is_diagnosis_request(text):
             return Reply("fallback")
-        reply = reply_for_decision(decision_for(parse, with_passages=False), text)
+        reply = reply_for_decision(own, text)
         return reply if reply.kind == "answer" else sentence_reply_for(text) or Reply("fallback")
     if intent in SMALLTALK_INTENTS:
         return Reply("smalltalk")
