@@ -14,13 +14,10 @@ import hmac
 import logging
 import os
 import sys
-import threading
 
 from rasa_sdk.endpoint import create_app
 from sanic import response
 from sanic.request import Request
-
-from assistant.answering import warm_up
 
 TOKEN_HEADER = "X-Action-Token"
 OPEN_PATHS = {"/health"}
@@ -55,7 +52,6 @@ def main() -> None:
     host = os.environ.get("ACTION_HOST", "127.0.0.1")
     port = int(os.environ.get("ACTION_PORT", "5055"))
     log.info("action server on http://%s:%s (token required)", host, port)
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     app.run(host, port, workers=1, access_log=False)
 
 

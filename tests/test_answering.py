@@ -148,15 +148,3 @@ def test_only_the_question_is_checked_for_unknown_words_not_the_story_around_it(
     assert unknown_words(story) == []
     assert unknown_words("My mother loves gardening. Can she drink alcohol after prolotherapy?") == [
         "drink", "alcohol"]
-
-
-def test_warm_up_builds_what_the_first_answer_needs():
-    """The action server warms up as it starts: the first visitor does not pay for the indexes."""
-    from assistant.answering import warm_up
-    from assistant.answering.vocabulary import _known
-    from assistant.retrieval import _retriever_for
-
-    _known.cache_clear()
-    _retriever_for.cache_clear()
-    warm_up()
-    assert _known.cache_info().currsize == 1 and _retriever_for.cache_info().currsize == 1

@@ -143,21 +143,3 @@ def reply_for_parse(parse: dict[str, Any], context: Context | None = None) -> Re
     if intent in SMALLTALK_INTENTS:
         return Reply("smalltalk")
     return Reply(intent or "none")
-
-
-def warm_up() -> None:
-    """Build the answer layer's indexes now rather than on the first visitor's question.
-
-    The FAQ index, retrieval, the passages, the known words and the article's
-    sentences are built on first use (about 2 s on this machine, more under
-    load). The action server calls this in a thread as it starts, so it
-    listens at once and the first visitor after a start or restart does not
-    wait for them.
-    """
-    question = "how many prolotherapy sessions would I need?"
-    faq_index()
-    default_retriever().scores(question)
-    default_passage_retriever()
-    unknown_words(question)
-    sentence_answer(question)
-
