@@ -240,7 +240,8 @@ def test_booking_status_change_and_link_to_conversation(client, chats) -> None:
     sign_in(client)
     html = client.get("/staff/bookings").get_data(as_text=True)
     assert chats["reference"] in html and f"/staff/conversations/{chats['booking']}" in html
-    booking_id = int(re.search(rf'<tr id="b(\d+)">\s*<td>{chats["reference"]}', html).group(1))
+    booking_id = int(re.search(rf'<tr id="b(\d+)">\s*<td><span class="reference">{chats["reference"]}<',
+                               html).group(1))
     token = csrf(client, "/staff/bookings")
     assert client.post(f"/staff/bookings/{booking_id}/status",
                        data={"status": "contacted", "csrf_token": token}).status_code == 302
