@@ -99,15 +99,15 @@ def test_a_dead_holder_blocks_the_conversation_for_one_lifetime_at_most(redis_ur
     assert lock_store.now_serving("crashed") == waiting
 
 
-def test_concurrent_lock_holders_never_overlap(redis_url):
-    """Two stores (two replicas) run 40 critical sections of one conversation."""
-    replicas = [store(redis_url), store(redis_url)]
+def critical_sections(stores: list[AtomicRedisLockStore], conversation: str, count: int) -> tuple[list, list]:
+    """``count`` critical sections of one conversation, taken in turn from ``stores`` at once:
+    the ones that found another inside, and the order they ran in."""
     inside: list[int] = []
     overlaps: list[int] = []
     order: list[int] = []
 
     async def turn(n: int) -> None:
-        async with replicas[n % 2].lock("busy", lock_lifetime=30):
+        async with stores[n % len(stores)].lock(conversation, lock_lifetime=30):
             inside.append(n)
             if len(inside) > 1:
                 overlaps.append(n)
@@ -116,9 +116,15 @@ def test_concurrent_lock_holders_never_overlap(redis_url):
             inside.remove(n)
 
     async def main() -> None:
-        await asyncio.gather(*(turn(n) for n in range(40)))
+        await asyncio.gather(*(turn(n) for n in range(count)))
 
     asyncio.run(main())
+    return overlaps, order
+
+
+def test_concurrent_lock_holders_never_overlap(redis_url):
+    """Two stores (two replicas) run 40 critical sections of one conversation."""
+    overlaps, order = critical_sections([store(redis_url), store(redis_url)], "busy", 40)
     assert overlaps == []
     assert sorted(order) == list(range(40))
 
@@ -148,23 +154,7 @@ def test_with_redis_away_one_process_still_serialises_each_conversation():
     """Nothing listens on the port (Redis killed, restarting): messages are still
     handled, one at a time per conversation, with a lock in this process."""
     lock_store = AtomicRedisLockStore(client=redis.Redis(port=free_port(), socket_timeout=2))
-    inside: list[int] = []
-    overlaps: list[int] = []
-    order: list[int] = []
-
-    async def turn(n: int) -> None:
-        async with lock_store.lock("redis-away", lock_lifetime=30):
-            inside.append(n)
-            if len(inside) > 1:
-                overlaps.append(n)
-            order.append(n)
-            await asyncio.sleep(0.002)
-            inside.remove(n)
-
-    async def main() -> None:
-        await asyncio.gather(*(turn(n) for n in range(20)))
-
-    asyncio.run(main())
+    overlaps, order = critical_sections([lock_store], "redis-away", 20)
     assert overlaps == [] and sorted(order) == list(range(20))
     assert lock_store._local._locks == {}, "a conversation's local lock outlived its last holder"
 
