@@ -84,7 +84,8 @@ def test_the_development_sets_keep_every_red_flag_at_its_grade():
 # the list of kinds with their grades: set 3 (tests/sealed/safety_3, six
 # personas) and set 4 (tests/sealed/safety_4, 2026-12-07, five more, one of them
 # writing Spanish and English mixed; its floor is what it measured after the
-# Spanish rules, tuned on development set 6, never on this set). Their bars
+# Spanish rules, tuned on development set 6, never on this set) and set 5
+# (tests/sealed/safety_5, five more; its floor is what it measured as it landed). Their bars
 # (100% right grade, <= 1% emergency or crisis replies to ordinary messages,
 # every check-in answered with the 988 line) are not met yet; these tests hold
 # the floors measured so that nothing slides back. make eval-safety prints the
@@ -101,7 +102,8 @@ class Floor:
     checkin: float | None = None
 
 
-FLOORS = {3: Floor(300, 12, 0.99, 0.965, 0.06), 4: Floor(285, 15, 0.96, 0.95, 0.065, 0.9)}
+FLOORS = {3: Floor(300, 12, 0.99, 0.965, 0.06), 4: Floor(285, 15, 0.96, 0.95, 0.065, 0.9),
+          5: Floor(285, 15, 0.99, 0.96, 0.06, 0.86)}
 
 
 @pytest.fixture(scope="module", params=sorted(FLOORS), ids=lambda n: f"sealed set {n}")
