@@ -86,11 +86,34 @@ class RedFlag:
         ("can SI problems cause bladder issues?") or tells an old story ("a
         car accident in 2015"); the learned layer still reads the message.
         """
-        for sentence in [text] if self.whole_message else _SENTENCES.split(text):
+        if self.whole_message:
+            return any(self._told(text, match) for p in self.patterns for match in p.finditer(text))
+        for sentence in _SENTENCES.split(text):
             if any(p.search(sentence) for p in self.patterns) \
                     and not any(u.search(sentence) for u in self.unless):
                 return True
         return False
+
+    def _told(self, text: str, match: re.Match[str]) -> bool:
+        """A whole-message match counts unless a sentence it starts or ends in is covered.
+
+        "I had breast cancer in 2015. What does PRP cost? My back wakes me at
+        night": the question in between does not cancel the sign, while "Can
+        cancer cause back pain at night?" (one sentence that asks) still does.
+        """
+        ends = {_sentence_at(text, match.start()), _sentence_at(text, max(match.end() - 1, match.start()))}
+        return not any(u.search(sentence) for sentence in ends for u in self.unless)
+
+
+def _sentence_at(text: str, position: int) -> str:
+    """The sentence (as ``_SENTENCES`` cuts the text) that holds ``position``."""
+    start = 0
+    for cut in _SENTENCES.finditer(text):
+        if cut.start() > position:
+            break
+        start = cut.end()
+    end = next((cut.start() for cut in _SENTENCES.finditer(text, position)), len(text))
+    return text[start:end]
 
 
 @dataclass(frozen=True)
@@ -202,7 +225,8 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
         if result.flagged():
             overridden = {kind for flag in flags for kind in flag.overrides}
             folded = fold_accents(text)
-            learned = tuple(f for f in learned_flags(result.kinds, result.likely_kinds())
+            learned = tuple(f for f in learned_flags(result.kinds, result.likely_kinds(),
+                                                     weakest=WEAK_GUESS if flags else 0.0)
                             if f not in flags and f.id not in overridden
                             and not any(p.search(folded) for p in f.learned_unless))
             if learned:
@@ -213,7 +237,15 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
     return Triage(input_problem(text), flags, score, by)
 
 
-def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...]) -> tuple[RedFlag, ...]:
+# When the rules found a sign, the learned layer adds a kind of another grade only
+# if some kind of that grade has at least this probability: "losing weight while
+# eating, back aches at night" (a soon rule) spread a little probability over many
+# emergency kinds (chest pain 0.07) and was sent to 911 on the sum.
+WEAK_GUESS = 0.1
+
+
+def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...],
+                  weakest: float = 0.0) -> tuple[RedFlag, ...]:
     """The learned layer's kinds, all of one grade: the grade with the most probability.
 
     The classifier spreads a message over several kinds ("I'm exhausted from
@@ -233,7 +265,7 @@ def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...])
         return chosen
     best = max((kp for kp in kinds if kp[0] in known and known[kp[0]].grade == grade),
                key=lambda kp: kp[1], default=None)
-    return (known[best[0]],) if best else ()
+    return (known[best[0]],) if best and best[1] >= weakest else ()
 
 
 DISTRESS = "distress"  # the catalogue's check-in kind: weariness and low mood, no plan or means
