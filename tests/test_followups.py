@@ -47,6 +47,8 @@ AFTER_HAUSER = [user(HAUSER.question), bot("answer", topic="study_hauser_2009")]
 @pytest.mark.parametrize(("question", "detail"), [
     ("did they stop their pain meds?", "completely stop taking pain medications"),
     ("and were any of them told there were no other options?", "no other treatment options"),
+    # A kind of detail (assistant.answering.details): a duration, from the sentence about the same study.
+    ("how long had they been in pain?", "four years and ten months"),
 ])
 def test_a_follow_up_is_answered_from_the_answer_before_with_the_detail_asked(question, detail):
     reply = followup_reply(question, UNPLACED, HAUSER)
@@ -163,3 +165,22 @@ def test_after_a_sentence_answer_a_follow_up_is_answered_from_around_that_senten
     reply = followup_reply("how many of them needed medical attention?", UNPLACED, context)
     assert reply is not None and "22 patients required medical attention" in reply.sources[0]["quote"]
     assert reply.sources[0]["citation"] == get_article(None).references[6]
+
+
+def test_a_follow_up_asking_how_many_gets_the_study_sentence_with_the_number():
+    """The FAQ on how common SI pain is cites the Steadman study; its size is in a sentence of its own."""
+    context = Context("how common is true SI joint pain according to the Steadman study", "how_common_si_pain")
+    reply = followup_reply("how many patients took part?", UNPLACED, context)
+    assert reply is not None and "124 patients" in reply.sources[0]["quote"]
+
+
+def test_the_kind_of_detail_asked_is_read_from_the_question():
+    from assistant.answering.details import asked_details, detail_factor
+
+    assert [d.name for d in asked_details("how many patients were in it?")] == ["count"]
+    assert [d.name for d in asked_details("where was that study done?")] == ["place"]
+    assert [d.name for d in asked_details("how long had they been in pain?")] == ["duration"]
+    assert asked_details("does prolotherapy hurt?") == ()
+    count = asked_details("how many?")
+    assert detail_factor(count, "124 patients took part") > detail_factor(count, "patients took part") == 1.0
+

@@ -99,9 +99,10 @@ def answer_text(faq: Faq, sources: list[dict[str, Any]] | None = None) -> str:
     return "\n\n".join([answer_body(faq), *quoted(sources_payload(faq) if sources is None else sources)])
 
 
-def faq_reply(faq: Faq, confidence: float | None, index_only: bool = False, question: str = "") -> Reply:
+def faq_reply(faq: Faq, confidence: float | None, index_only: bool = False, question: str = "",
+              followup: bool = False) -> Reply:
     """An FAQ's answer, its quotes chosen for the question (assistant.answering.quotes)."""
-    sources = [source_entry(q.text, q.ref, q.article) for q in choose_quotes(question, faq)]
+    sources = [source_entry(q.text, q.ref, q.article) for q in choose_quotes(question, faq, followup)]
     # index_only: found by retrieval alone while the model learning this FAQ trains (staff can tell).
     return Reply("answer", faq.id, faq.title, answer_text(faq, sources), answer_body(faq),
                  tuple(sources), confidence, faq.book,

@@ -114,7 +114,7 @@ def followup_reply(text: str, own: Decision, context: Context | None) -> Reply |
         reply = faq_reply(faqs[own.topic], round(own.confidence, 4), question=f"{context.question} {text}")
     else:
         question = text if tokens(text) else context.question
-        reply = faq_reply(faqs[context.topic], None, question=question)
+        reply = faq_reply(faqs[context.topic], None, question=question, followup=True)
     return _marked(reply, context)
 
 
@@ -123,7 +123,7 @@ def _near_sentence_reply(question: str, context: Context) -> Reply | None:
     index = index_for(get_article(None))
     if context.sentence is None or not 0 <= context.sentence < len(index.sentences):
         return None
-    scores = index.scores(question)
+    scores = index.detail_scores(question)
     near = index.around({index.sentences[context.sentence].line})
     best = max(near, key=lambda s: scores[s.number], default=None)
     if best is None or scores[best.number] <= 0:

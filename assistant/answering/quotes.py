@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
+from assistant.answering.details import asked_details, detail_factor
 from assistant.answering.lay_terms import expanded
 from assistant.answering.sentences import Sentence, sentences
 from assistant.faq import Faq
@@ -33,6 +34,8 @@ NEIGHBOURHOOD = 3
 # this factor; below, the FAQ's own quotes are the best there is.
 ANCHOR_MIN = 3.0
 ANCHOR_GAIN = 1.2
+# A follow-up asking for a kind of detail needs only a shared word (choose_quotes).
+FOLLOWUP_ANCHOR_MIN = 0.3
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,15 @@ class SentenceIndex:
             return [0.0] * len(self.sentences)
         return list(self._bm25.get_scores(query))
 
+    def detail_scores(self, question: str) -> list[float]:
+        """BM25 scores, raised for sentences holding the kind of detail asked (answering.details)."""
+        scores = self.scores(question)
+        details = asked_details(question)
+        if not details:
+            return scores
+        return [score * detail_factor(details, s.text) if score > 0 else score
+                for s, score in zip(self.sentences, scores, strict=False)]
+
     def lines_of(self, quote: str) -> set[int]:
         """The body lines a verbatim quote lies in (a quote may span two sentences)."""
         needle = collapse_space(quote)
@@ -78,14 +90,20 @@ def index_for(article: Article) -> SentenceIndex:
     return index
 
 
-def choose_quotes(question: str, faq: Faq) -> list[Quote]:
-    """The FAQ's quotes for this question: the anchor first when one is found, at most MAX_QUOTES."""
+def choose_quotes(question: str, faq: Faq, followup: bool = False) -> list[Quote]:
+    """The FAQ's quotes for this question: the anchor first when one is found, at most MAX_QUOTES.
+
+    A follow-up ("how many patients were in it?") is short, so its scores are
+    low: when it asks for a kind of detail (assistant.answering.details), the
+    anchor is the best sentence holding such a detail that shares a word with
+    it, without the ANCHOR_MIN a whole question must reach.
+    """
     own = [Quote(s.quote, s.ref, s.article) for s in faq.sources]
     if not question.strip() or not own:
         return own[:MAX_QUOTES]
     article = get_article(own[0].article)
     index = index_for(article)
-    scores = index.scores(question)
+    scores = index.detail_scores(question)
     by_text = {s.text: scores[s.number] for s in index.sentences}
 
     def score_of(quote: Quote) -> float:
@@ -96,9 +114,17 @@ def choose_quotes(question: str, faq: Faq) -> list[Quote]:
     ranked = sorted(own, key=score_of, reverse=True)
     lines = set().union(*(index.lines_of(q.text) for q in own if (q.article or None) == own[0].article))
     candidates = index.around(lines)
+    # The other sentences that report the same study: "how many patients?" about a study the FAQ cites.
+    studies = {q.ref for q in own if q.ref}
+    candidates += [s for s in index.sentences
+                   if studies & set(s.refs) and s.article == own[0].article and s not in candidates]
+    details = asked_details(question) if followup else ()
+    if details:
+        holding = [s for s in candidates if scores[s.number] > 0 and detail_factor(details, s.text) > 1]
+        candidates = holding or candidates
     anchor = max(candidates, key=lambda s: scores[s.number], default=None)
     best_own = score_of(ranked[0])
-    if (anchor is None or scores[anchor.number] < ANCHOR_MIN
+    if (anchor is None or scores[anchor.number] < (FOLLOWUP_ANCHOR_MIN if details else ANCHOR_MIN)
             or scores[anchor.number] < ANCHOR_GAIN * best_own
             or any(anchor.text in collapse_space(q.text) for q in own)):
         return ranked[:MAX_QUOTES]
