@@ -39,7 +39,7 @@ SEALED_FOLLOWUPS = PROJECT_ROOT / "tests" / "sealed" / "followups"  # issue 30: 
 # Issue 28: the red-flag sets' check-in cases (distress with a question the
 # article answers) must get the answer, not only the 988 line.
 SAFETY_DEV = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
-SAFETY_SEALED = tuple(PROJECT_ROOT / "tests" / "sealed" / name for name in ("safety_3", "safety_4"))
+SAFETY_SEALED = tuple(PROJECT_ROOT / "tests" / "sealed" / name for name in ("safety_3", "safety_4", "safety_5"))
 PARSE_CACHE = PROJECT_ROOT / "var" / "cache" / "article-parses"
 DECLINED = {"fallback", "smalltalk", "handoff"}
 
@@ -90,11 +90,28 @@ def sets_in(directory: Path) -> dict[str, Path]:
     return {path.stem: path for path in sorted(directory.glob("*.yml"))}
 
 
+# What a parse depends on besides the trained model: the pipeline's own components
+# (text tidying, the question set apart from weariness, triage and its rules and
+# classifier, the out-of-domain check). A change to any of them makes new parses.
+_PARSE_INPUTS = (
+    PROJECT_ROOT / "assistant" / "nlu_components.py",
+    PROJECT_ROOT / "assistant" / "triage.py",
+    PROJECT_ROOT / "assistant" / "text.py",
+    PROJECT_ROOT / "assistant" / "red_flag_model.py",
+    PROJECT_ROOT / "assistant" / "domain_model.py",
+    PROJECT_ROOT / "assistant" / "text_model.py",
+    PROJECT_ROOT / "data" / "safety" / "red_flags.yml",
+    PROJECT_ROOT / "data" / "safety" / "examples.yml",
+)
+
+
 def _cache_path(model: str) -> Path:
     stat = Path(model).stat()
     identity = f"{Path(model).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-    key = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return PARSE_CACHE / f"{key}.json"
+    digest = hashlib.sha256(identity.encode())
+    for path in _PARSE_INPUTS:
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return PARSE_CACHE / f"{digest.hexdigest()[:16]}.json"
 
 
 def parse_all(model: str, texts: list[str]) -> dict[str, dict[str, Any]]:
