@@ -39,7 +39,7 @@ SEALED_FOLLOWUPS = PROJECT_ROOT / "tests" / "sealed" / "followups"  # issue 30: 
 # Issue 28: the red-flag sets' check-in cases (distress with a question the
 # article answers) must get the answer, not only the 988 line.
 SAFETY_DEV = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
-SAFETY_SEALED = tuple(PROJECT_ROOT / "tests" / "sealed" / name for name in ("safety_3", "safety_4", "safety_5"))
+SAFETY_SEALED = tuple(PROJECT_ROOT / "tests" / "sealed" / f"safety_{n}" for n in (3, 4, 5))
 PARSE_CACHE = PROJECT_ROOT / "var" / "cache" / "article-parses"
 DECLINED = {"fallback", "smalltalk", "handoff"}
 
