@@ -94,6 +94,13 @@ def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker, parse: dic
     reply = followup_for(parse, last_answer_context(tracker), own)
     if reply is None:
         return None
+    if reply.kind == ReplyKind.CLARIFY:
+        # "Do you mean PRP or a steroid injection?": each button sends the follow-up with that subject named.
+        send(dispatcher, ReplyKind.CLARIFY, reply.text,
+             buttons=[{"title": name, "payload": question}
+                      for name, question in zip(reply.extra["subjects"], reply.options, strict=False)],
+             options=[{"question": q} for q in reply.options], **reply.extra)
+        return []
     send_reply(dispatcher, reply)
     send_checkin(dispatcher, tracker.latest_message)
     return [SlotSet("topic", reply.topic)] if reply.topic in faqs() else []

@@ -184,3 +184,44 @@ def test_the_kind_of_detail_asked_is_read_from_the_question():
     count = asked_details("how many?")
     assert detail_factor(count, "124 patients took part") > detail_factor(count, "patients took part") == 1.0
 
+
+PRP_OR_STEROIDS = Context("is PRP better than cortisone shots?", "prp_vs_steroids")
+
+
+@pytest.mark.parametrize("question", ["does it hurt?", "how long does the injection last?"])
+def test_a_follow_up_that_could_mean_either_of_two_treatments_asks_which(question):
+    from assistant.answering.followups import which_one
+
+    reply = which_one(question, PRP_OR_STEROIDS)
+    assert reply is not None and reply.kind == "clarify"
+    assert reply.text == "Do you mean PRP or a steroid injection?"
+    assert [("PRP" in q, "steroid injection" in q) for q in reply.options] == [(True, False), (False, True)]
+
+
+@pytest.mark.parametrize("question", [
+    "which one lasts longer?",  # about both
+    "who wrote it?",  # about the source
+    "does PRP hurt?",  # names one
+    "how many patients did they treat?",  # the study's patients
+])
+def test_no_which_question_when_the_follow_up_is_clear(question):
+    from assistant.answering.followups import which_one
+
+    assert which_one(question, PRP_OR_STEROIDS) is None
+
+
+def test_no_which_question_after_an_answer_about_one_treatment():
+    from assistant.answering.followups import which_one
+
+    assert which_one("does it hurt?", Context("what is prolotherapy", "prolotherapy_what")) is None
+
+
+def test_the_action_offers_one_button_per_treatment_with_the_question_named():
+    events = [user(PRP_OR_STEROIDS.question), bot("answer", topic="prp_vs_steroids")]
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerFaq().run(dispatcher, tracker(events, "does it hurt?"), {}))
+    [message] = dispatcher.messages
+    assert message["custom"]["kind"] == "clarify"
+    assert [b["title"] for b in message["buttons"]] == ["PRP", "a steroid injection"]
+    assert [b["payload"] for b in message["buttons"]] == ["does PRP hurt?", "does a steroid injection hurt?"]
+

@@ -17,6 +17,9 @@ or when it carries on ("and ...?", "... too?") or is too short to stand alone
 - "what about <other subject> (instead)?" is answered about the new subject
   in the same respect: that subject's FAQ, quotes chosen for the earlier
   question's words and the new one's;
+- a follow-up that could mean either of two subjects the answer named
+  ("how many sessions does it take?" after PRP vs steroid injections) is
+  asked "Do you mean PRP or steroid injections?" (:func:`which_one`);
 - anything else is answered from the same FAQ, the quote that holds the
   detail now asked first (:mod:`assistant.answering.quotes`), or after a
   sentence answer with the sentence around it that holds it.
@@ -52,6 +55,30 @@ SHORT_WORDS = 3
 # when it has no word that refers back or is long enough to carry its own subject.
 SELF_CONTAINED_MIN = 0.5
 LONG_WORDS = 6
+
+
+# The treatments and conditions a visitor may mean by "it" (name shown -> how it is written).
+SUBJECTS = {
+    "prolotherapy": re.compile(r"\bprolo\w*", re.IGNORECASE),
+    "PRP": re.compile(r"\bprp\b|\bplatelet", re.IGNORECASE),
+    "a steroid injection": re.compile(r"\bsteroids?\b|\bcortisone\b", re.IGNORECASE),
+    "SI joint fusion": re.compile(r"\bfusions?\b|\bfused\b", re.IGNORECASE),
+    "radiofrequency ablation": re.compile(r"\bradiofrequency\b|\brfa\b|\bablation\b", re.IGNORECASE),
+    "physical therapy": re.compile(r"\bphysical therap\w*|\bphysio\w*", re.IGNORECASE),
+    "manipulation": re.compile(r"\bmanipulat\w*", re.IGNORECASE),
+    "a disc herniation": re.compile(r"\bdisc\b|\bherniat\w*", re.IGNORECASE),
+}
+# One thing referred back to ("how many sessions does it take?"); "they" and "those" are
+# more often the patients of the study just quoted.
+_ONE_THING = re.compile(r"\b(it|this one|that one|the treatment|the procedure|the injections?|the shots?)\b",
+                        re.IGNORECASE)
+# A follow-up about the study or the source ("who wrote it?"), not about one of the treatments.
+_ABOUT_SOURCE = re.compile(r"\b(study|studies|trial|paper|research|journal|published|wrote|written|authors?|"
+                           r"doctors?|researchers?|patients|people|participants|reference|source)\b",
+                           re.IGNORECASE)
+# Words that ask about both at once: no need to ask which.
+_BOTH = re.compile(r"\b(both|either|each|which|compare\w*|better|worse|versus|vs\.?|difference|differ)\b",
+                   re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -106,6 +133,9 @@ def followup_reply(text: str, own: Decision, context: Context | None) -> Reply |
         return None
     if stands_alone(text, own, context):
         return None
+    which = which_one(text, context)
+    if which is not None:
+        return which
     faqs = faq_index()
     if context.topic not in faqs:
         reply = _near_sentence_reply(text if tokens(text) else context.question, context)
@@ -116,6 +146,31 @@ def followup_reply(text: str, own: Decision, context: Context | None) -> Reply |
         question = text if tokens(text) else context.question
         reply = faq_reply(faqs[context.topic], None, question=question, followup=True)
     return _marked(reply, context)
+
+
+def subjects_in(text: str) -> list[str]:
+    """The treatments and conditions (SUBJECTS) a text names, in SUBJECTS order."""
+    return [name for name, pattern in SUBJECTS.items() if pattern.search(text)]
+
+
+def which_one(text: str, context: Context) -> Reply | None:
+    """ "Do you mean PRP or steroid injections?" for a follow-up that could mean either.
+
+    The answer before named two subjects (its question or its FAQ's title:
+    "PRP vs steroid injections"), and the follow-up refers to one thing
+    ("how many sessions does it take?") without naming it or asking about
+    both. The options are the follow-up with each subject named, so a click
+    sends a question that stands alone.
+    """
+    faq = faq_index().get(context.topic)
+    named = subjects_in(f"{context.question} {faq.title if faq else ''}")
+    if (len(named) < 2 or subjects_in(text) or _BOTH.search(text) or _ABOUT_SOURCE.search(text)
+            or not _ONE_THING.search(text)):
+        return None
+    options = tuple(_ONE_THING.sub(name, text, count=1) for name in named[:2])
+    return Reply("clarify", context.topic, text=f"Do you mean {named[0]} or {named[1]}?", options=options,
+                 extra={"followup_to": {"question": context.question[:200], "topic": context.topic},
+                        "subjects": named[:2]})
 
 
 def _near_sentence_reply(question: str, context: Context) -> Reply | None:

@@ -177,6 +177,8 @@ STATES: dict[str, tuple[list[str], Callable[[Turn], bool] | None]] = {
     "after an answer": (['/choose_topic{"topic": "prp_what"}'], kind_is("answer")),
     "after a follow-up answer": (['/choose_topic{"topic": "study_hauser_2009"}', "were they able to come off their pain meds?"],
                                  lambda turn: any(c.get("followup_to") for c in turn.customs)),
+    "after a which-one question": (['/choose_topic{"topic": "prp_vs_steroids"}', "does it hurt?"],
+                                   lambda turn: any(c.get("subjects") for c in turn.customs)),
     "after a clarifying question": (["<clarify>"], kind_is("clarify")),
     "after a decline": (["how do I change a car tyre"], kind_is("fallback")),
     "after urgent advice": (["I can't control my bladder since this morning"], kind_is("urgent")),
