@@ -303,6 +303,8 @@ def test_the_most_urgent_grade_wins():
     "I can't do this anymore, the cortisone wears off in weeks. Does PRP last longer?",
     "I'm tapped out from being brushed off. How do you tell SI pain from a disc?",
     "I barely recognise myself after two years of this. What does a prolotherapy visit involve?",
+    "I'm mentally drained by all of this. How many PRP sessions would I need?",
+    "fed up and crying every night. can prolotherapy be done on both sides?",
     "what's the use of seeing another specialist? how do you tell SI pain from disc pain?",
 ])
 def test_ambiguous_distress_is_a_check_in_not_a_crisis(text):
