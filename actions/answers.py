@@ -98,7 +98,7 @@ def send_followup(dispatcher: CollectingDispatcher, tracker: Tracker, parse: dic
         # "Do you mean PRP or a steroid injection?": each button sends the follow-up with that subject named.
         send(dispatcher, ReplyKind.CLARIFY, reply.text,
              buttons=[{"title": name, "payload": question}
-                      for name, question in zip(reply.extra["subjects"], reply.options, strict=False)],
+                      for name, question in zip(reply.extra["subjects"], reply.options, strict=True)],
              options=[{"question": q} for q in reply.options], **reply.extra)
         return []
     send_reply(dispatcher, reply)

@@ -19,7 +19,7 @@ or when it carries on ("and ...?", "... too?") or is too short to stand alone
   question's words and the new one's;
 - a follow-up that could mean either of two subjects the answer named
   ("how many sessions does it take?" after PRP vs steroid injections) is
-  asked "Do you mean PRP or steroid injections?" (:func:`which_one`);
+  asked "Do you mean PRP or a steroid injection?" (:func:`which_one`);
 - anything else is answered from the same FAQ, the quote that holds the
   detail now asked first (:mod:`assistant.answering.quotes`), or after a
   sentence answer with the sentence around it that holds it.
@@ -154,7 +154,7 @@ def subjects_in(text: str) -> list[str]:
 
 
 def which_one(text: str, context: Context) -> Reply | None:
-    """ "Do you mean PRP or steroid injections?" for a follow-up that could mean either.
+    """ "Do you mean PRP or a steroid injection?" for a follow-up that could mean either.
 
     The answer before named two subjects (its question or its FAQ's title:
     "PRP vs steroid injections"), and the follow-up refers to one thing
@@ -168,9 +168,8 @@ def which_one(text: str, context: Context) -> Reply | None:
             or not _ONE_THING.search(text)):
         return None
     options = tuple(_ONE_THING.sub(name, text, count=1) for name in named[:2])
-    return Reply("clarify", context.topic, text=f"Do you mean {named[0]} or {named[1]}?", options=options,
-                 extra={"followup_to": {"question": context.question[:200], "topic": context.topic},
-                        "subjects": named[:2]})
+    return _marked(Reply("clarify", context.topic, text=f"Do you mean {named[0]} or {named[1]}?",
+                         options=options, extra={"subjects": named[:2]}), context)
 
 
 def _near_sentence_reply(question: str, context: Context) -> Reply | None:

@@ -68,7 +68,7 @@ class SentenceIndex:
         if not details:
             return scores
         return [score * detail_factor(details, s.text) if score > 0 else score
-                for s, score in zip(self.sentences, scores, strict=False)]
+                for s, score in zip(self.sentences, scores, strict=True)]
 
     def lines_of(self, quote: str) -> set[int]:
         """The body lines a verbatim quote lies in (a quote may span two sentences)."""
