@@ -20,6 +20,7 @@ from actions.replies import (
 from assistant.answering import (
     Context,
     as_unplaced,
+    context_through_which_one,
     decision_for,
     followup_for,
     own_decision,
@@ -62,7 +63,8 @@ def last_answer_context(tracker: Tracker) -> Context | None:
 
     Read from the conversation's events (the previous user message and the bot
     messages after it), so the context ends by itself after a decline, a red
-    flag, the booking form or small talk: those replies are no answer.
+    flag, the booking form or small talk: those replies are no answer. A
+    which-one question passes on the context of the answer before it.
     """
     events = list(tracker.events)
     users = [i for i, e in enumerate(events) if e.get("event") == "user"]
@@ -71,6 +73,8 @@ def last_answer_context(tracker: Tracker) -> Context | None:
     start, end = users[-2], users[-1]
     kinds = [(e.get("data") or {}).get("custom") or {}
              for e in events[start:end] if e.get("event") == "bot"]
+    if len(kinds) == 1 and (through := context_through_which_one(kinds[0])) is not None:
+        return through  # the visitor answers "Do you mean PRP or a steroid injection?"
     answers = [k for k in kinds if k.get("kind") == "answer"]
     if not answers or any(k.get("kind") not in _AFTER_ANSWER for k in kinds):
         return None

@@ -225,3 +225,28 @@ def test_the_action_offers_one_button_per_treatment_with_the_question_named():
     assert [b["title"] for b in message["buttons"]] == ["PRP", "a steroid injection"]
     assert [b["payload"] for b in message["buttons"]] == ["does PRP hurt?", "does a steroid injection hurt?"]
 
+
+
+def test_the_answer_to_a_which_one_question_is_read_in_the_context_of_the_answer_before():
+    """A click on "PRP" sends "does PRP hurt?": still a follow-up of the answer about PRP vs steroids."""
+    which = {"kind": "clarify", "subjects": ["PRP", "a steroid injection"],
+             "followup_to": {"question": PRP_OR_STEROIDS.question, "topic": "prp_vs_steroids"}}
+    events = [user(PRP_OR_STEROIDS.question), bot("answer", topic="prp_vs_steroids"),
+              user("does it hurt?"), bot("clarify", **{k: v for k, v in which.items() if k != "kind"})]
+    assert last_answer_context(tracker(events, "does PRP hurt?")) == PRP_OR_STEROIDS
+    # Any other clarifying question (which FAQ was meant) still ends the context.
+    other = [*events[:3], bot("clarify", options=[{"topic": "prp_what"}])]
+    assert last_answer_context(tracker(other, "does PRP hurt?")) is None
+
+
+def test_a_short_question_about_a_study_that_names_none_is_a_follow_up():
+    """ "How many patients took part?" resembles the FAQ on how many treatments; after a study it asks about that study."""
+    context = Context("how common is true SI joint pain according to the Steadman study", "how_common_si_pain")
+    resembles = Decision(ANSWER, "number_of_treatments", 0.8)
+    assert not stands_alone("How many patients took part?", resembles, context)
+    reply = followup_reply("How many patients took part?", resembles, context)
+    assert reply is not None and "124 patients" in reply.sources[0]["quote"]
+    # Naming a study of its own (a place, a year) makes it a question of its own.
+    german = Decision(ANSWER, "pain_after_decompression", 0.8)
+    assert stands_alone("How many patients did the German study look at?", german, context)
+    assert stands_alone("How many patients were in the 2009 study?", german, context)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
-from assistant.answering.followups import Context, context_after, followup_reply
+from assistant.answering.followups import Context, context_after, context_through_which_one, followup_reply
 from assistant.answering.sentence_answers import sentence_answer
 from assistant.answering.vocabulary import unknown_words
 from assistant.faq import faq_index
@@ -29,8 +29,8 @@ URGENT_INTENT = "urgent_symptom"
 DECLINE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "capabilities"})
 
-__all__ = ["Context", "Reply", "context_after", "decision_for", "followup_for", "reply_for_decision",
-           "reply_for_parse", "sentence_reply_for"]
+__all__ = ["Context", "Reply", "context_after", "context_through_which_one", "decision_for", "followup_for",
+           "reply_for_decision", "reply_for_parse", "sentence_reply_for"]
 
 # Intents whose messages may be follow-ups: questions, and questions the classifiers could not place.
 FOLLOWUP_INTENTS = frozenset({FAQ_INTENT}) | DECLINE_INTENTS

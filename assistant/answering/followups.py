@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 
 from assistant.answering.compose import Reply, faq_reply, sentence_reply
 from assistant.answering.quotes import index_for
@@ -76,6 +77,7 @@ _ONE_THING = re.compile(r"\b(it|this one|that one|the treatment|the procedure|th
 _ABOUT_SOURCE = re.compile(r"\b(study|studies|trial|paper|research|journal|published|wrote|written|authors?|"
                            r"doctors?|researchers?|patients|people|participants|reference|source)\b",
                            re.IGNORECASE)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
 # Words that ask about both at once: no need to ask which.
 _BOTH = re.compile(r"\b(both|either|each|which|compare\w*|better|worse|versus|vs\.?|difference|differ)\b",
                    re.IGNORECASE)
@@ -111,16 +113,67 @@ def answers_alone(text: str, own: Decision, context: Context) -> bool:
     return sentence_answer(text) is not None
 
 
+# Capitalised words of the article that say nothing about which study is meant.
+_NOT_A_NAME = frozenset(
+    "another won name park frank magic bullet destined disrepute friendly service system school reserved "
+    "rights referring reviews insights north northern national international academy american america "
+    "hospital division department institute clinic suite appointment syndrome tendon retrospective "
+    "complementary accuracy affairs hernia orthopaedic surgeons prolotherapist discectomy microdiscectomy "
+    "jan feb mar apr jun jul aug sep oct dec".split())
+# A name matches a visitor's word that extends it or that it extends by a few letters
+# ("German" for "Germany", "Korean" for "Korea"), when both are at least NAME_PREFIX long.
+NAME_PREFIX = 5
+NAME_ENDING = 3
+
+
+@cache
+def study_names() -> frozenset[str]:
+    """Words that name one study (an author, a place, a journal): the article's proper names.
+
+    Capitalised words the article never writes in lower case, outside the
+    start of a sentence or in its reference list ("Steadman", "Toronto",
+    "Hauser", "Japanese"), less the generic ones (_NOT_A_NAME). Acronyms are
+    left out: they name a treatment or a test ("PRP", "MRI"), not a study.
+    """
+    article = get_article(None)
+    lower = set(re.findall(r"\b[a-z][a-zA-Z]+\b", article.text))
+    inside = re.findall(r"(?<=[a-z,;'’] )[A-Z][a-z][a-zA-Z]+\b", article.text)
+    cited = re.findall(r"\b[A-Z][a-z][a-zA-Z]+\b", " ".join(article.references.values()))
+    return frozenset(w.lower() for w in (*inside, *cited) if w.lower() not in lower) - _NOT_A_NAME
+
+
+def _is_name(word: str) -> bool:
+    names = study_names()
+    if word in names:
+        return True
+    if len(word) < NAME_PREFIX:
+        return False
+    return any(len(n) >= NAME_PREFIX and abs(len(n) - len(word)) <= NAME_ENDING
+               and (n.startswith(word) or word.startswith(n)) for n in names)
+
+
+def names_a_study(text: str) -> bool:
+    """The message says which study it means: a year, a treatment, or a name from the article."""
+    if _YEAR.search(text) or subjects_in(text):
+        return True
+    return any(_is_name(word.lower()) for word in re.findall(r"[A-Za-z]+", text))
+
+
 def stands_alone(text: str, own: Decision, context: Context) -> bool:
     """Whether the message is answered as it would be alone, not as a follow-up.
 
     A word that points back ("that", "it", "instead") makes it a follow-up
-    unless it is long and answerable on its own; a word that carries on
-    ("and ...?", "... too?") or a short message, unless it is answerable on its own.
+    unless it is long and answerable on its own; a short question about a
+    study's particulars that names no study ("how many patients took
+    part?") always; a word that carries on ("and ...?", "... too?") or a
+    short message, unless it is answerable on its own.
     """
     if _POINTS_BACK.search(text):
         return len(tokens(text)) >= LONG_WORDS and answers_alone(text, own, context)
-    if _CARRIES_ON.search(text) or is_short(text):
+    short = is_short(text)
+    if short and _ABOUT_SOURCE.search(text) and not names_a_study(text):
+        return False  # the FAQ it resembles alone ("how many treatments") would answer another question
+    if _CARRIES_ON.search(text) or short:
         return answers_alone(text, own, context)
     return True
 
@@ -187,5 +240,25 @@ def _near_sentence_reply(question: str, context: Context) -> Reply | None:
 
 def _marked(reply: Reply, context: Context) -> Reply:
     """The reply, saying which question it was read as a follow-up to (staff see it in the transcript)."""
-    followup_to = {"question": context.question[:200], "topic": context.topic}
+    followup_to: dict[str, object] = {"question": context.question[:200], "topic": context.topic}
+    if context.sentence is not None:
+        followup_to["sentence"] = context.sentence
     return replace(reply, extra={**reply.extra, "followup_to": followup_to})
+
+
+def context_through_which_one(custom: dict[str, object]) -> Context | None:
+    """The context a which-one question keeps for the click or reply that answers it.
+
+    "Do you mean PRP or a steroid injection?" is no answer, so by itself it
+    would end the context; the visitor's choice ("does PRP hurt?") is still a
+    follow-up of the answer before it, which the question carries in ``followup_to``.
+    """
+    before = custom.get("followup_to")
+    if custom.get("kind") != "clarify" or not custom.get("subjects") or not isinstance(before, dict):
+        return None
+    question, topic, sentence = before.get("question"), before.get("topic"), before.get("sentence")
+    if not isinstance(question, str) or not isinstance(topic, str):
+        return None
+    if topic == PASSAGE_TOPIC:
+        return Context(question, topic, sentence) if isinstance(sentence, int) else None
+    return Context(question, topic) if topic in faq_index() else None
