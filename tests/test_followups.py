@@ -250,3 +250,39 @@ def test_a_short_question_about_a_study_that_names_none_is_a_follow_up():
     german = Decision(ANSWER, "pain_after_decompression", 0.8)
     assert stands_alone("How many patients did the German study look at?", german, context)
     assert stands_alone("How many patients were in the 2009 study?", german, context)
+
+
+def test_a_question_naming_the_study_just_discussed_is_a_follow_up_when_it_would_be_declined_alone():
+    """After the German study, "the German doctors" names that study ("Germany"), not a new question."""
+    context = Context("Can lumbar decompression surgery cause new SI joint pain?", "pain_after_decompression")
+    assert not stands_alone("how many patients did the German doctors look at?", UNPLACED, context)
+    # Another study named, or one named with no answer before about it: a question of its own.
+    assert stands_alone("how many patients did the Japanese doctors look at?", UNPLACED, context)
+    assert stands_alone("how many patients did the German doctors look at?", UNPLACED, HAUSER)
+
+
+def test_what_about_something_the_answer_before_speaks_of_stays_with_that_answer():
+    """ "What about pulsed radiofrequency instead?" after the Pain Physician grades: that paper grades it too."""
+    context = Context("how did the Pain Physician paper rate cooled radiofrequency neurotomy?",
+                      "injection_evidence_grades")
+    own = Decision(ANSWER, "radiofrequency_ablation", 0.8)
+    reply = followup_reply("what about pulsed radiofrequency instead?", own, context)
+    assert reply is not None and reply.topic == "injection_evidence_grades"
+    assert "The evidence for pulsed radiofrequency is poor." in reply.sources[0]["quote"]
+
+
+def test_a_follow_up_asking_where_gets_the_whole_sentence_when_the_quote_cut_the_place_off():
+    """The FAQ quotes "researchers looked at ..."; the sentence it is cut from names the Steadman Clinic."""
+    context = Context("What did the Clinical Spine Surgery study find?", "how_common_si_pain")
+    reply = followup_reply("which research center did that come out of?", UNPLACED, context)
+    assert reply is not None and "Steadman Philippon Research Institute" in reply.sources[0]["quote"]
+    assert len({s["quote"] for s in reply.sources}) == len(reply.sources)
+
+
+def test_a_place_is_held_by_a_capitalised_name_or_an_institution_not_by_any_preposition():
+    from assistant.answering.details import asked_details, detail_factor
+
+    where = asked_details("where was it done?")
+    assert detail_factor(where, "doctors in Arizona found") > 1
+    assert detail_factor(where, "at the Steadman Clinic") > 1
+    assert detail_factor(where, "researchers looked at the reported incidence") == 1.0

@@ -43,8 +43,9 @@ DETAILS = (
     Detail("place",
            re.compile(r"\bwhere\b|\bwhich (research )?(cent(er|re)|university|universities|hospital|clinic|"
                       r"institution|institute|country|city|school|team|group)\b|\bbased\b", re.I),
-           re.compile(r"\b(universit\w*|cent(er|re)|clinic|hospital|institute|college|school of|department|"
-                      r"foundation|affairs|national)\b|\b(in|at|from) [A-Z][a-z]+", re.I)),
+           # The place's name is capitalised ("in Arizona"), so only the institutions ignore case.
+           re.compile(r"(?i:\b(universit\w*|cent(er|re)|clinic|hospital|institute|college|school of|"
+                      r"department|foundation|affairs|national)\b)|\b(in|at|from) [A-Z][a-z]+")),
     Detail("journal",
            re.compile(r"\b(journal|published|publication|paper)\b", re.I),
            re.compile(r"\b(published|journal|reported in|appeared in)\b", re.I)),

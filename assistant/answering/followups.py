@@ -142,34 +142,64 @@ def study_names() -> frozenset[str]:
     return frozenset(w.lower() for w in (*inside, *cited) if w.lower() not in lower) - _NOT_A_NAME
 
 
-def _is_name(word: str) -> bool:
+def _name_of(word: str) -> str | None:
+    """The article's name a visitor's word stands for ("german" -> "germany"), if any."""
     names = study_names()
     if word in names:
-        return True
+        return word
     if len(word) < NAME_PREFIX:
-        return False
-    return any(len(n) >= NAME_PREFIX and abs(len(n) - len(word)) <= NAME_ENDING
-               and (n.startswith(word) or word.startswith(n)) for n in names)
+        return None
+    return next((n for n in sorted(names) if len(n) >= NAME_PREFIX and abs(len(n) - len(word)) <= NAME_ENDING
+                 and (n.startswith(word) or word.startswith(n))), None)
+
+
+def names_in(text: str) -> set[str]:
+    """The article's names (study_names) a text uses."""
+    found = (_name_of(word.lower()) for word in re.findall(r"[A-Za-z]+", text))
+    return {name for name in found if name}
 
 
 def names_a_study(text: str) -> bool:
     """The message says which study it means: a year, a treatment, or a name from the article."""
-    if _YEAR.search(text) or subjects_in(text):
-        return True
-    return any(_is_name(word.lower()) for word in re.findall(r"[A-Za-z]+", text))
+    return bool(_YEAR.search(text) or subjects_in(text) or names_in(text))
+
+
+def context_text(context: Context) -> str:
+    """What the answer before said: its question, its FAQ's words and quotes with their citations."""
+    article = get_article(None)
+    parts = [context.question]
+    faq = faq_index().get(context.topic)
+    if faq is not None:
+        parts += [faq.title, faq.answer]
+        parts += [f"{s.quote} {article.references.get(s.ref or 0, '')}" for s in faq.sources]
+    elif context.sentence is not None:
+        index = index_for(article)
+        if 0 <= context.sentence < len(index.sentences):
+            parts.append(index.sentences[context.sentence].text)
+    return " ".join(parts)
+
+
+def about_the_same_study(text: str, context: Context) -> bool:
+    """The message names the study the answer before was about ("the German doctors" after Germany's)."""
+    named = names_in(text)
+    return bool(named) and named <= names_in(context_text(context)) and not subjects_in(text)
 
 
 def stands_alone(text: str, own: Decision, context: Context) -> bool:
     """Whether the message is answered as it would be alone, not as a follow-up.
 
     A word that points back ("that", "it", "instead") makes it a follow-up
-    unless it is long and answerable on its own; a short question about a
+    unless it is long and answerable on its own; a question naming the study
+    the answer was about ("the German doctors"), unless answerable on its
+    own; a short question about a
     study's particulars that names no study ("how many patients took
     part?") always; a word that carries on ("and ...?", "... too?") or a
     short message, unless it is answerable on its own.
     """
     if _POINTS_BACK.search(text):
         return len(tokens(text)) >= LONG_WORDS and answers_alone(text, own, context)
+    if about_the_same_study(text, context) and not answers_alone(text, own, context):
+        return False  # alone it would be declined; it asks on about the study just discussed
     short = is_short(text)
     if short and _ABOUT_SOURCE.search(text) and not names_a_study(text):
         return False  # the FAQ it resembles alone ("how many treatments") would answer another question
@@ -193,12 +223,26 @@ def followup_reply(text: str, own: Decision, context: Context | None) -> Reply |
     if context.topic not in faqs:
         reply = _near_sentence_reply(text if tokens(text) else context.question, context)
         return _marked(reply, context) if reply else None
-    if _NEW_SUBJECT.search(text) and own.kind == ANSWER and own.topic in faqs and own.topic != context.topic:
+    question = text if tokens(text) else context.question
+    reply = faq_reply(faqs[context.topic], None, question=question, followup=True)
+    if (_NEW_SUBJECT.search(text) and own.kind == ANSWER and own.topic in faqs and own.topic != context.topic
+            and not _quotes_all_of(reply, text)):
+        # "What about PRP instead?": the same question about PRP, unless the answer before speaks of it.
         reply = faq_reply(faqs[own.topic], round(own.confidence, 4), question=f"{context.question} {text}")
-    else:
-        question = text if tokens(text) else context.question
-        reply = faq_reply(faqs[context.topic], None, question=question, followup=True)
     return _marked(reply, context)
+
+
+def _quotes_all_of(reply: Reply, text: str) -> bool:
+    """The reply's first quote holds the content words of the text ("pulsed radiofrequency").
+
+    Words that point back or name a new subject ("instead", "what about")
+    are not counted; of three or more words one may be missing ("turned out").
+    """
+    words = set(tokens(_POINTS_BACK.sub(" ", _NEW_SUBJECT.sub(" ", text))))
+    if not words or not reply.sources:
+        return False
+    missing = words - set(tokens(reply.sources[0]["quote"]))
+    return len(missing) <= (1 if len(words) >= 3 else 0)
 
 
 def subjects_in(text: str) -> list[str]:

@@ -123,10 +123,12 @@ def choose_quotes(question: str, faq: Faq, followup: bool = False) -> list[Quote
         holding = [s for s in candidates if scores[s.number] > 0 and detail_factor(details, s.text) > 1]
         candidates = holding or candidates
     anchor = max(candidates, key=lambda s: scores[s.number], default=None)
-    best_own = score_of(ranked[0])
+    # A quote may be a fragment of the anchor's sentence that leaves the detail asked out
+    # ("researchers looked at ..." without "from The Steadman Clinic"): then the whole sentence leads.
+    best_own = score_of(ranked[0]) if not details or detail_factor(details, ranked[0].text) > 1 else 0.0
     if (anchor is None or scores[anchor.number] < (FOLLOWUP_ANCHOR_MIN if details else ANCHOR_MIN)
             or scores[anchor.number] < ANCHOR_GAIN * best_own
             or any(anchor.text in collapse_space(q.text) for q in own)):
         return ranked[:MAX_QUOTES]
     lead = Quote(anchor.text, anchor.refs[0] if anchor.refs else None, own[0].article)
-    return [lead, *ranked][:MAX_QUOTES]
+    return [lead, *(q for q in ranked if collapse_space(q.text) not in anchor.text)][:MAX_QUOTES]
