@@ -35,7 +35,9 @@ from assistant.served import current_model
 SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "article-questions-dev.yml"
 DEV_DIR = PROJECT_ROOT / "tests" / "eval" / "article"
 SEALED_DIR = PROJECT_ROOT / "tests" / "sealed" / "article"
-SEALED_FOLLOWUPS = PROJECT_ROOT / "tests" / "sealed" / "followups"  # issue 30: conversations
+# Issue 30's conversations: the first sealed set (tuned against by numbers many times), and a second
+# one by three new writers (2026-12-07).
+SEALED_FOLLOWUPS = tuple(PROJECT_ROOT / "tests" / "sealed" / name for name in ("followups", "followups_2"))
 # Issue 28: the red-flag sets' check-in cases (distress with a question the
 # article answers) must get the answer, not only the 988 line.
 SAFETY_DEV = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     dev |= {f"dev {path.stem}": path for path in SAFETY_DEV}
     dev |= {Path(p).stem: Path(p) for p in args.set}
     sealed = {f"sealed {name}": path for name, path in sets_in(SEALED_DIR).items()}
-    sealed |= {f"sealed followups {name}": path for name, path in sets_in(SEALED_FOLLOWUPS).items()}
+    sealed |= {f"sealed {folder.name} {name}": path for folder in SEALED_FOLLOWUPS
+               for name, path in sets_in(folder).items()}
     sealed |= {f"sealed checkin {folder.name} {name}": path for folder in SAFETY_SEALED
                for name, path in sets_in(folder).items()}
     loaded = {name: load_set(path) for name, path in {**dev, **sealed}.items()}
