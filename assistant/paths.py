@@ -13,6 +13,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 VAR_DIR = PROJECT_ROOT / "var"
+# The red-flag catalogue (kinds, grades, rules): read by triage and by the written sets' loader.
+RED_FLAGS_FILE = DATA_DIR / "safety" / "red_flags.yml"
 
 
 def tracker_journal_dir() -> Path:

@@ -18,10 +18,8 @@ from pathlib import Path
 import yaml
 
 from assistant.clinic import load_clinic
-from assistant.paths import PROJECT_ROOT
+from assistant.paths import RED_FLAGS_FILE
 from assistant.text import asks, fold, fold_accents
-
-RED_FLAGS_FILE = PROJECT_ROOT / "data" / "safety" / "red_flags.yml"
 
 # Longer messages are refused politely: nobody types a question that long, and
 # matching a novel-length paste against every FAQ wastes the server's time.

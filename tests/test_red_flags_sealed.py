@@ -14,16 +14,8 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from assistant.tools.evaluate_safety import (
-    DEV,
-    FALSE_ALARM_BAR_1,
-    RedFlagCase,
-    faq_alarms,
-    load_ordinary,
-    load_red_flag_cases,
-    run,
-    sealed_files,
-)
+from assistant.safety_sets import DEV, RedFlagCase, load_ordinary, load_red_flag_cases, sealed_files
+from assistant.tools.evaluate_safety import FALSE_ALARM_BAR_1, faq_alarms, run
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +64,7 @@ def test_no_faq_training_phrasing_raises_the_alarm():
 def test_the_development_sets_keep_every_red_flag_at_its_grade():
     # All graded development sets, including the first graded sealed set
     # (safety_2), read while tuning and now development set 4.
-    from assistant.tools.evaluate_safety import development_set
+    from assistant.safety_sets import development_set
 
     report = run(*development_set())
     assert [r.case.text for r in report.red_flags if not r.right_grade] == []
@@ -102,13 +94,14 @@ class Floor:
     checkin: float | None = None
 
 
-FLOORS = {3: Floor(300, 12, 0.99, 0.965, 0.06), 4: Floor(285, 15, 0.96, 0.95, 0.065, 0.9),
-          5: Floor(285, 15, 0.99, 0.96, 0.06, 0.86)}
+# Raised 2026-12-07, when the development sets became the learned layer's examples too.
+FLOORS = {3: Floor(300, 12, 0.99, 0.975, 0.055, 0.98), 4: Floor(285, 15, 0.99, 0.985, 0.065, 0.98),
+          5: Floor(285, 15, 0.99, 0.97, 0.045, 0.94)}
 
 
 @pytest.fixture(scope="module", params=sorted(FLOORS), ids=lambda n: f"sealed set {n}")
 def graded(request):
-    from assistant.tools.evaluate_safety import load_graded, sealed_graded_files
+    from assistant.safety_sets import load_graded, sealed_graded_files
 
     return FLOORS[request.param], load_graded(sealed_graded_files(request.param))
 

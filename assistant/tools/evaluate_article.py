@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from assistant.paths import PROJECT_ROOT
+from assistant.safety_sets import development_files
 from assistant.served import current_model
 
 SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "article-questions-dev.yml"
@@ -104,6 +105,7 @@ _PARSE_INPUTS = (
     PROJECT_ROOT / "assistant" / "text_model.py",
     PROJECT_ROOT / "data" / "safety" / "red_flags.yml",
     PROJECT_ROOT / "data" / "safety" / "examples.yml",
+    *development_files(),  # the red-flag classifier's examples too (assistant/safety_sets.py)
 )
 
 
