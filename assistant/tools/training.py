@@ -113,8 +113,25 @@ def nlu_folder(target: Path) -> Path:
     return target
 
 
+def build_side_classifiers() -> None:
+    """Train (or find cached) the red-flag and out-of-domain classifiers the NLU pipeline loads.
+
+    They are cached under var/cache by their own data, not the Rasa model's:
+    built here, the Rasa server starts in seconds instead of training them
+    first (the red-flag one takes about three minutes on two cores), well
+    inside the end-to-end tests' start-up timeout.
+    """
+    from assistant import domain_model, red_flag_model
+
+    started = time.monotonic()
+    red_flag_model.load_model()
+    domain_model.load_model()
+    print(f"red-flag and out-of-domain classifiers ready in {time.monotonic() - started:.0f} s")
+
+
 def train_and_serve(force: bool = False) -> int:
     """``make train``: a model for this data in models/, served at once, not evaluated."""
+    build_side_classifiers()
     data = data_hash()
     served = current_model()
     if served is not None and trained_on(served, data) and not force:
