@@ -60,6 +60,10 @@ def copy_project(target: Path, link_node_modules: bool = False) -> Path:
             (target / name).symlink_to(PROJECT_ROOT / name)
     (target / "var").mkdir()
     (target / "var" / "spacy").symlink_to(PROJECT_ROOT / "var" / "spacy")
+    # The side classifiers' cache is keyed by their data's content: the copy finds them built
+    # (the red-flag one takes minutes to train) until its own data changes.
+    (PROJECT_ROOT / "var" / "cache").mkdir(parents=True, exist_ok=True)
+    (target / "var" / "cache").symlink_to(PROJECT_ROOT / "var" / "cache")
     (target / "models").mkdir()
     served = current_model()
     if served is not None:

@@ -34,11 +34,18 @@ SWAP_TIMEOUT = 180  # the pull interval (2 s) plus loading a model
 
 
 def wait_for_reply(bot, condition, what: str, timeout: float = SWAP_TIMEOUT) -> dict:
-    """Ask until the running bot's reply meets ``condition`` (it is loading a new model)."""
+    """Ask until the running bot's reply meets ``condition`` (it is loading a new model).
+
+    Each try is a new conversation: in one conversation the question asked
+    again right after its answer is a follow-up of that answer (which reads
+    "there" as pointing back), whichever model is served.
+    """
     deadline = time.monotonic() + timeout
     reply: dict = {}
+    tries = 0
     while time.monotonic() < deadline:
-        reply = bot.custom(bot.send(QUESTION, sender="swap-check"))
+        tries += 1
+        reply = bot.custom(bot.send(QUESTION, sender=f"swap-check-{tries}"))
         if condition(reply):
             return reply
         time.sleep(2)
