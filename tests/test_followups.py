@@ -286,3 +286,20 @@ def test_a_place_is_held_by_a_capitalised_name_or_an_institution_not_by_any_prep
     assert detail_factor(where, "doctors in Arizona found") > 1
     assert detail_factor(where, "at the Steadman Clinic") > 1
     assert detail_factor(where, "researchers looked at the reported incidence") == 1.0
+
+
+def test_and_with_a_study_the_answer_before_never_named_stands_alone():
+    """ "ok and what did the 2017 Colorado paper say?" after the Steadman study is a question of its own."""
+    context = Context("how common is true SI joint pain according to the Steadman study", "how_common_si_pain")
+    assert stands_alone("ok and what did the 2017 colorado paper say about SI fusion?", UNPLACED, context)
+    assert stands_alone("and what did the Japanese doctors find?", UNPLACED, context)
+    # The study already discussed, or none named: still a follow-up.
+    assert not stands_alone("and what did the Steadman people find?", UNPLACED, context)
+    assert not stands_alone("and how many patients?", UNPLACED, context)
+
+
+def test_which_journal_names_the_journal_of_the_study_the_answer_leads_with():
+    """Not the neighbouring study's journal ("In the journal Clinical Medicine Insights.")."""
+    context = Context("is SI joint pain actually rare?", "how_common_si_pain")
+    reply = followup_reply("which journal was that in", UNPLACED, context)
+    assert reply is not None and "journal of Clinical Spine Surgery" in reply.sources[0]["quote"]

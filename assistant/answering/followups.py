@@ -78,6 +78,7 @@ _ABOUT_SOURCE = re.compile(r"\b(study|studies|trial|paper|research|journal|publi
                            r"doctors?|researchers?|patients|people|participants|reference|source)\b",
                            re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+_YEAR_FULL = re.compile(r"\b(?:19|20)\d\d\b")
 # Words that ask about both at once: no need to ask which.
 _BOTH = re.compile(r"\b(both|either|each|which|compare\w*|better|worse|versus|vs\.?|difference|differ)\b",
                    re.IGNORECASE)
@@ -188,13 +189,13 @@ def about_the_same_study(text: str, context: Context) -> bool:
 def stands_alone(text: str, own: Decision, context: Context) -> bool:
     """Whether the message is answered as it would be alone, not as a follow-up.
 
-    A word that points back ("that", "it", "instead") makes it a follow-up
-    unless it is long and answerable on its own; a question naming the study
-    the answer was about ("the German doctors"), unless answerable on its
-    own; a short question about a
-    study's particulars that names no study ("how many patients took
-    part?") always; a word that carries on ("and ...?", "... too?") or a
-    short message, unless it is answerable on its own.
+    In turn: a word that points back ("that", "it", "instead") makes it a
+    follow-up unless it is long and answerable on its own; so does naming the
+    study the answer was about ("the German doctors"), unless answerable on
+    its own; a short question about a study's particulars that names no
+    study ("how many patients took part?") always; a word that carries on
+    ("and ...?", "... too?") or a short message, unless it names a study the
+    answer before did not (a name, a year) or is answerable on its own.
     """
     if _POINTS_BACK.search(text):
         return len(tokens(text)) >= LONG_WORDS and answers_alone(text, own, context)
@@ -204,8 +205,15 @@ def stands_alone(text: str, own: Decision, context: Context) -> bool:
     if short and _ABOUT_SOURCE.search(text) and not names_a_study(text):
         return False  # the FAQ it resembles alone ("how many treatments") would answer another question
     if _CARRIES_ON.search(text) or short:
-        return answers_alone(text, own, context)
+        return names_another_study(text, context) or answers_alone(text, own, context)
     return True
+
+
+def names_another_study(text: str, context: Context) -> bool:
+    """ "ok and what did the 2017 Colorado paper say?": a name or year the answer before never mentioned."""
+    before = context_text(context)
+    years = set(_YEAR_FULL.findall(text)) - set(_YEAR_FULL.findall(before))
+    return bool(years or names_in(text) - names_in(before))
 
 
 def followup_reply(text: str, own: Decision, context: Context | None) -> Reply | None:

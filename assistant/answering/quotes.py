@@ -121,7 +121,10 @@ def choose_quotes(question: str, faq: Faq, followup: bool = False) -> list[Quote
     details = asked_details(question) if followup else ()
     if details:
         holding = [s for s in candidates if scores[s.number] > 0 and detail_factor(details, s.text) > 1]
-        candidates = holding or candidates
+        # "Which journal was that in?": the journal of the study the FAQ's answer leads with, not of a
+        # neighbouring study that happens to share the word "journal".
+        primary = [s for s in holding if own[0].ref in s.refs]
+        candidates = primary or holding or candidates
     anchor = max(candidates, key=lambda s: scores[s.number], default=None)
     # A quote may be a fragment of the anchor's sentence that leaves the detail asked out
     # ("researchers looked at ..." without "from The Steadman Clinic"): then the whole sentence leads.
