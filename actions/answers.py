@@ -29,6 +29,7 @@ from assistant.answering import (
     sentence_reply_for,
 )
 from assistant.answering.compose import faq_reply
+from assistant.answering.vocabulary import question_part
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
 from assistant.routing import ANSWER, CLARIFY, PASSAGE_TOPIC, Decision
@@ -148,13 +149,18 @@ def answer_if_decided(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     """After a "see a doctor soon" reply: the answer to the question asked, if there is one.
 
     Only an answer is added: a decline or a clarifying question would bury the advice.
+    The FAQ is chosen on the sentences that ask (``question_part``), not on the
+    symptoms told around them: "I've had a slight temperature for four days"
+    pulled "how many prolotherapy treatments will I need?" towards recovery.
     """
     parse = parse_before_triage(tracker.latest_message or {})
     if (parse.get("intent") or {}).get("name") not in {"faq", "out_of_scope", "nlu_fallback"}:
         return []
-    decision = decision_for(parse)
+    text = parse.get("text") or ""
+    asked = question_part(text) or text
+    decision = decision_for({**parse, "text": asked})
     if decision.kind == ANSWER and decision.topic:
-        return send_decided_answer(dispatcher, decision, parse.get("text") or "")
+        return send_decided_answer(dispatcher, decision, asked)
     return []
 
 
