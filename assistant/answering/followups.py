@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from assistant.answering.compose import Reply, faq_reply, sentence_reply
 from assistant.answering.quotes import index_for
@@ -77,8 +77,7 @@ _ONE_THING = re.compile(r"\b(it|this one|that one|the treatment|the procedure|th
 _ABOUT_SOURCE = re.compile(r"\b(study|studies|trial|paper|research|journal|published|wrote|written|authors?|"
                            r"doctors?|researchers?|patients|people|participants|reference|source)\b",
                            re.IGNORECASE)
-_YEAR = re.compile(r"\b(19|20)\d\d\b")
-_YEAR_FULL = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # Words that ask about both at once: no need to ask which.
 _BOTH = re.compile(r"\b(both|either|each|which|compare\w*|better|worse|versus|vs\.?|difference|differ)\b",
                    re.IGNORECASE)
@@ -143,8 +142,12 @@ def study_names() -> frozenset[str]:
     return frozenset(w.lower() for w in (*inside, *cited) if w.lower() not in lower) - _NOT_A_NAME
 
 
+@lru_cache(maxsize=4096)
 def _name_of(word: str) -> str | None:
-    """The article's name a visitor's word stands for ("german" -> "germany"), if any."""
+    """The article's name a visitor's word stands for ("german" -> "germany"), if any.
+
+    Cached: every follow-up reads the answer before's words through it too.
+    """
     names = study_names()
     if word in names:
         return word
@@ -212,7 +215,7 @@ def stands_alone(text: str, own: Decision, context: Context) -> bool:
 def names_another_study(text: str, context: Context) -> bool:
     """ "ok and what did the 2017 Colorado paper say?": a name or year the answer before never mentioned."""
     before = context_text(context)
-    years = set(_YEAR_FULL.findall(text)) - set(_YEAR_FULL.findall(before))
+    years = set(_YEAR.findall(text)) - set(_YEAR.findall(before))
     return bool(years or names_in(text) - names_in(before))
 
 
