@@ -278,9 +278,9 @@ def without_distress(text: str, checkin: bool = False) -> str:
     whole message as out of scope, so the visitor got a decline and the 988
     line instead of the answer (issue 28's check-in: the answer, then the
     line). Sentences the distress rules match are set aside and, when triage
-    read the message as a check-in (``checkin``), so are the other sentences
-    that ask nothing ("I've been fobbed off for years."), if one that asks
-    remains. Only the answer layer reads this text; triage reads the whole
+    read the message as a check-in (``checkin``, by the rules or the learned
+    layer), so are the other sentences that ask nothing ("I've been fobbed off
+    for years."), if one that asks remains. Only the answer layer reads this text; triage reads the whole
     message, so a sign in a sentence set aside still counts.
     """
     found = flags_by_id([DISTRESS])
@@ -289,8 +289,8 @@ def without_distress(text: str, checkin: bool = False) -> str:
     distress = found[0]
     sentences = [s for s in _SENTENCES.split(text) if s.strip()]
     kept = [s for s in sentences if not distress.matches(fold_accents(s))]
-    if len(kept) == len(sentences):
-        return text  # no sentence of weariness: the learned layer's check-in alone moves nothing
+    if len(kept) == len(sentences) and not checkin:
+        return text  # no sentence of weariness
     if checkin:
         asking = [s for s in kept if asks(s)]
         kept = asking or kept

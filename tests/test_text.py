@@ -49,6 +49,17 @@ def test_weariness_is_set_aside_and_the_question_classified():
     assert message.get(FULL_TEXT) == "I'm worn down to nothing. How many prolo sessions would I need?"
 
 
+def test_a_check_in_keeps_only_its_question_even_when_no_weariness_rule_matched():
+    # The learned layer reads check-ins the rules' phrases miss; the story around
+    # the question then pulled it to a decline ("nothing's ever going to work").
+    from assistant.triage import without_distress
+
+    typed = "Watching my dad go through this is wearing me down. What is PRP?"
+    assert without_distress(typed, checkin=True) == "What is PRP?"
+    assert without_distress("My MRI shows a bulging disc. Could it be the SI joint?") == (
+        "My MRI shows a bulging disc. Could it be the SI joint?")
+
+
 @pytest.mark.parametrize("typed", [
     "My surgeon says fusion. Is that my only option?",   # no weariness: the story is context
     "I'm so worn out.",                                    # nothing asked: nothing to classify apart
