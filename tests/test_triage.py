@@ -341,6 +341,19 @@ def test_ambiguous_distress_is_a_check_in_not_a_crisis(text):
     "no burning when I pee and no temperature, just the usual ache low on one side. Is that SI?",
     "Are there studies on car crash injuries to the SI ligaments?",
     "Every morning I feel like I got run over by a bus. Would a belt help at work?",
+    # Development set 8's kinds of false alarm (rules), in this test's own words.
+    "came off my bike in 97, cracked a rib, healed up fine. could that be behind my SI pain?",
+    "chills went down my spine reading about fusion failures. what are the real numbers?",
+    "my uncle died of a heart attack last spring; is prolo hard on the heart?",
+    "I treat crashes and overdoses every shift as a medic. How many days off after prolo?",
+    "My doctor told me never to overdose on Tylenol. Can I take it after PRP?",
+    "I get the odd dizzy spell when I roll over; can I lie face down for the shots?",
+    "I don't want to be a burden on my son if I can't drive after fusion. How long is recovery?",
+    "I'm killing myself with 60 hour weeks at a desk. Is sitting bad for the SI joint?",
+    "my laptop crashed while I filled in the candidate form. did it go through?",
+    "the little ones have had fevers all month from nursery. can I reschedule if I catch it?",
+    "Every flu shot gives me chills for an evening and then I'm fine. Will prolo do the same?",
+    "I slipped in the kitchen on Monday, just a bruise on my hip. Should I wait to book?",
 ])
 def test_figures_of_speech_and_questions_about_risks_raise_no_alarm(text):
     assert triage(text).level not in {"emergency", "crisis"}
@@ -377,3 +390,17 @@ def test_a_question_about_the_sign_is_no_warning_by_the_rules():
     assert red_flags("Can cancer cause back pain at night?") == ()
     assert [f.id for f in red_flags("I had lymphoma. Now new pain at night. What is PRP?")] == ["cancer_warning"]
 
+
+
+@pytest.mark.parametrize("text,level", [
+    # The development set 8 exceptions must not silence the signs themselves.
+    ("fell off a ladder an hour ago and can't get up, my back is agony", "emergency"),
+    ("I took a whole bottle of Tylenol tonight", "emergency"),
+    ("shaking chills and 103 fever with my back pain since last night", "emergency"),
+    ("I don't want to be a burden anymore, everyone would be better off", "crisis"),
+    # A fever that has lasted days, without chills or a high reading: a doctor soon.
+    ("fever for 4 days now, about 38.2, and my SI joint aches. ok to book prolo?", "soon"),
+    ("100.5 on and off for five days, no shivers, and my low back aches more. is that ok?", "soon"),
+])
+def test_the_signs_still_count_beside_the_new_exceptions(text, level):
+    assert triage(text).level == level
