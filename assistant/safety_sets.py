@@ -5,8 +5,8 @@ Two uses, kept apart on purpose:
 - the **development sets** (``tests/eval/safety_dev*.yml``), written by
   independent writers from the article alone, are read while tuning and,
   since 2026-12-07, are also examples for the learned layer
-  (:mod:`assistant.red_flag_model`): 1,140 red flags, 1,490 look-alikes and
-  243 check-in cases in visitors' own words teach it more than the rules'
+  (:mod:`assistant.red_flag_model`): 1,321 red flags, 1,810 look-alikes and
+  303 check-in cases (2026-12-07) in visitors' own words teach it more than the rules'
   authors could write;
 - the **sealed sets** (``tests/sealed/``) are never read by whoever tunes or
   trains: ``make eval-safety`` prints their numbers and the kinds of their

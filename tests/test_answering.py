@@ -36,6 +36,15 @@ def test_a_study_reported_before_its_citation_mark_is_credited_to_it(article):
     assert sentence_with(article, "100 consecutive patients").refs == (6,)
 
 
+def test_a_line_naming_the_journal_opens_the_study_cited_a_few_lines_later(article):
+    # "which journal was that in?" after the PRP-versus-steroid answer needs this link.
+    assert sentence_with(article, "writing in the journal Pain Practice").refs == (21,)
+    assert sentence_with(article, "Forty patients with chronic low back pain").refs == (21,)
+    assert sentence_with(article, "Doctors at the University of Toronto").refs == (22,)
+    # Commentary on "the research above" is not credited to the study after it.
+    assert sentence_with(article, "Research like that above shows").refs == ()
+
+
 def test_the_clinics_own_voice_is_never_credited_to_a_study(article):
     assert sentence_with(article, "Our clinical experience has been").refs == ()
     assert sentence_with(article, "We hope to help patients avoid").refs == ()

@@ -94,9 +94,10 @@ class Floor:
     checkin: float | None = None
 
 
-# Raised 2026-12-07, when the development sets became the learned layer's examples too.
-FLOORS = {3: Floor(300, 12, 0.99, 0.975, 0.055, 0.98), 4: Floor(285, 15, 0.99, 0.985, 0.065, 0.98),
-          5: Floor(285, 15, 0.99, 0.97, 0.045, 0.94)}
+# Raised 2026-12-07, when the development sets became the learned layer's examples too,
+# and again when development set 8 (four writers of look-alikes) tuned the rules.
+FLOORS = {3: Floor(300, 12, 0.99, 0.978, 0.05, 0.98), 4: Floor(285, 15, 0.99, 0.985, 0.065, 0.98),
+          5: Floor(285, 15, 0.99, 0.985, 0.031, 0.94)}
 
 
 @pytest.fixture(scope="module", params=sorted(FLOORS), ids=lambda n: f"sealed set {n}")

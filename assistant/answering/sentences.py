@@ -38,6 +38,9 @@ REPORT_MAX_LINES = 12
 # The line before such an introduction that opens the study ("Doctors in Germany examined ...").
 _STUDY_INTRO = re.compile(
     r"\b(examined|investigated|analy[sz]ed|researchers|authors|published|journal|trial)\b", re.IGNORECASE)
+# A line that opens a study by naming where it was published ("Research from a team
+# of university researchers in India, writing in the journal Pain Practice ...").
+_PUBLISHED_IN = re.compile(r"\b(journal|published|publishing)\b", re.IGNORECASE)
 _CLINIC_VOICE = re.compile(r"^[\u2022\s\u201c\"]*(we|our|at caring medical)\b", re.IGNORECASE)
 HEADING_MAX_WORDS = 20
 # A line ending in one of these words runs on into the list below it; it is no heading.
@@ -139,19 +142,24 @@ def _reported_blocks(lines: list[str], article: Article) -> dict[int, tuple[int,
     The article quotes studies as "Doctors in Germany examined ... Here is what
     they said in their published research:" then paragraphs and bullets, the
     citation mark only after the last of them. A block opens at such an
-    introduction (a line ending in ":" that speaks of research; with the line
-    before it when that one introduces the study too) and takes the study of
+    introduction (a line ending in ":" that speaks of research, with the line
+    before it when that one introduces the study too; or a line naming the
+    journal, "writing in the journal Pain Practice", whose citation comes four
+    lines later: without it "which journal was that in?" found no journal for
+    the study just discussed) and takes the study of
     the first cited line after it, unless a heading, the clinic's own voice
     ("We", "Our") or :data:`REPORT_MAX_LINES` lines come first: the clinic's
     commentary is never credited to a study.
     """
     blocks: dict[int, tuple[int, ...]] = {}
     for number, line in enumerate(lines):
-        if not (line.endswith(":") and _REPORT_INTRO.search(line)) or _cited(line, article):
+        opens = (line.endswith(":") and _REPORT_INTRO.search(line)) or _PUBLISHED_IN.search(line)
+        if not opens or _cited(line, article):
             continue
         before = lines[number - 1] if number else ""
-        start = number - 1 if (_STUDY_INTRO.search(before) and not _cited(before, article)
-                               and not is_heading(before) and not _CLINIC_VOICE.match(before)) else number
+        opened_before = (line.endswith(":") and _STUDY_INTRO.search(before) and not _cited(before, article)
+                         and not is_heading(before) and not _CLINIC_VOICE.match(before))
+        start = number - 1 if opened_before else number
         for end in range(number + 1, min(len(lines), number + 1 + REPORT_MAX_LINES)):
             refs = _cited(lines[end], article)
             if refs:
