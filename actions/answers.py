@@ -29,6 +29,7 @@ from assistant.answering import (
     sentence_reply_for,
 )
 from assistant.answering.compose import faq_reply
+from assistant.answering.followups import first_study
 from assistant.answering.vocabulary import question_part
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
@@ -80,13 +81,14 @@ def last_answer_context(tracker: Tracker) -> Context | None:
     if not answers or any(k.get("kind") not in _AFTER_ANSWER for k in kinds):
         return None
     topic, sentence = answers[-1].get("topic"), (answers[-1].get("sentence") or {}).get("number")
+    study = first_study(answers[-1].get("sources") or [])
     question = events[start].get("text") or ""
     if topic in faqs():
         if question.startswith("/"):  # a button click: the topic's title is what was asked
             question = faqs()[topic].title
-        return Context(question, topic)
+        return Context(question, topic, study=study)
     if topic == PASSAGE_TOPIC and isinstance(sentence, int):  # one sentence of the article
-        return Context(question, topic, sentence)
+        return Context(question, topic, sentence, study)
     return None
 
 

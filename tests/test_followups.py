@@ -303,3 +303,29 @@ def test_which_journal_names_the_journal_of_the_study_the_answer_leads_with():
     context = Context("is SI joint pain actually rare?", "how_common_si_pain")
     reply = followup_reply("which journal was that in", UNPLACED, context)
     assert reply is not None and "journal of Clinical Spine Surgery" in reply.sources[0]["quote"]
+
+
+def test_who_published_that_asks_about_the_study_the_answer_before_quoted_first():
+    # The nerve-block FAQ quotes two studies; the answer before led with the
+    # International Journal of Spine Surgery one (4), not the JAAOS one (7).
+    from assistant.answering import context_after
+    from assistant.answering.compose import faq_reply
+    from assistant.faq import faq_index
+
+    before = faq_reply(faq_index()["diagnostic_nerve_block"], None, question="how much relief do you need "
+                       "from the block to qualify for fusion")
+    context = context_after("how much relief do you need from the block to qualify for fusion", before)
+    assert context is not None and context.study == before.sources[0]["ref"] == 4
+    reply = followup_reply("who published that", UNPLACED, context)
+    assert reply is not None and "International Journal of Spine Surgery" in reply.sources[0]["quote"]
+    assert reply.extra["followup_to"]["study"] == 4
+    other = followup_reply("who published that", UNPLACED, Context(context.question, context.topic, study=7))
+    assert other is not None and "Journal of the American Academy" in other.sources[0]["quote"]
+
+
+def test_the_action_reads_the_study_the_answer_before_cited_from_its_quotes():
+    events = [user("how much relief do you need from the block"),
+              bot("answer", topic="diagnostic_nerve_block",
+                  sources=[{"quote": "...", "ref": None}, {"quote": "...", "ref": 4}])]
+    context = last_answer_context(tracker(events, "who published that"))
+    assert context is not None and context.study == 4

@@ -100,9 +100,12 @@ def answer_text(faq: Faq, sources: list[dict[str, Any]] | None = None) -> str:
 
 
 def faq_reply(faq: Faq, confidence: float | None, index_only: bool = False, question: str = "",
-              followup: bool = False) -> Reply:
-    """An FAQ's answer, its quotes chosen for the question (assistant.answering.quotes)."""
-    sources = [source_entry(q.text, q.ref, q.article) for q in choose_quotes(question, faq, followup)]
+              followup: bool = False, study: int | None = None) -> Reply:
+    """An FAQ's answer, its quotes chosen for the question (assistant.answering.quotes).
+
+    ``study``: for a follow-up, the study the answer before cited first.
+    """
+    sources = [source_entry(q.text, q.ref, q.article) for q in choose_quotes(question, faq, followup, study)]
     # index_only: found by retrieval alone while the model learning this FAQ trains (staff can tell).
     return Reply("answer", faq.id, faq.title, answer_text(faq, sources), answer_body(faq),
                  tuple(sources), confidence, faq.book,

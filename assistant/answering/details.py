@@ -47,7 +47,9 @@ DETAILS = (
            re.compile(r"(?i:\b(universit\w*|cent(er|re)|clinic|hospital|institute|college|school of|"
                       r"department|foundation|affairs|national)\b)|\b(in|at|from) [A-Z][a-z]+")),
     Detail("journal",
-           re.compile(r"\b(journal|published|publication|paper)\b|\bput (that|it|this) out\b", re.I),
+           # Not "what did that same paper say?": that asks what it found.
+           re.compile(r"\b(journal|published|publication|paper)\b"
+                      r"(?! (say|said|find|found|show|showed|conclude))|\bput (that|it|this) out\b", re.I),
            re.compile(r"\b(published|journal|reported in|appeared in)\b", re.I)),
     Detail("who",
            re.compile(r"\bwho (wrote|did|led|ran|conducted|found|made|said|developed|introduced)\b"

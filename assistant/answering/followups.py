@@ -90,16 +90,25 @@ class Context:
     question: str  # the visitor's words it answered
     topic: str  # the FAQ it was answered with, or "passage" for one sentence of the article
     sentence: int | None = None  # with "passage": that sentence's number (assistant.answering.sentences)
+    # The study its quotes cite first (a reference number): "which journal was that in?" asks about the
+    # study the visitor just read, which may be a neighbour of the FAQ's own first source.
+    study: int | None = None
+
+
+def first_study(sources: list[dict[str, object]] | tuple[dict[str, object], ...]) -> int | None:
+    """The reference number the first quote with one cites (a reply's ``sources``)."""
+    return next((ref for source in sources if isinstance(ref := source.get("ref"), int)), None)
 
 
 def context_after(question: str, reply: Reply) -> Context | None:
     """The context an answer leaves for the next message; nothing else leaves one."""
     if reply.kind != "answer":
         return None
+    study = first_study(reply.sources)
     if reply.topic in faq_index():
-        return Context(question, reply.topic)
+        return Context(question, reply.topic, study=study)
     number = (reply.extra.get("sentence") or {}).get("number")
-    return Context(question, PASSAGE_TOPIC, int(number)) if isinstance(number, int) else None
+    return Context(question, PASSAGE_TOPIC, int(number), study) if isinstance(number, int) else None
 
 
 def is_short(text: str) -> bool:
@@ -235,7 +244,7 @@ def followup_reply(text: str, own: Decision, context: Context | None) -> Reply |
         reply = _near_sentence_reply(text if tokens(text) else context.question, context)
         return _marked(reply, context) if reply else None
     question = text if tokens(text) else context.question
-    reply = faq_reply(faqs[context.topic], None, question=question, followup=True)
+    reply = faq_reply(faqs[context.topic], None, question=question, followup=True, study=context.study)
     if (_NEW_SUBJECT.search(text) and own.kind == ANSWER and own.topic in faqs and own.topic != context.topic
             and not _quotes_all_of(reply, text)):
         # "What about PRP instead?": the same question about PRP, unless the answer before speaks of it.
@@ -298,6 +307,8 @@ def _marked(reply: Reply, context: Context) -> Reply:
     followup_to: dict[str, object] = {"question": context.question[:200], "topic": context.topic}
     if context.sentence is not None:
         followup_to["sentence"] = context.sentence
+    if context.study is not None:
+        followup_to["study"] = context.study
     return replace(reply, extra={**reply.extra, "followup_to": followup_to})
 
 
@@ -312,8 +323,9 @@ def context_through_which_one(custom: dict[str, object]) -> Context | None:
     if custom.get("kind") != "clarify" or not custom.get("subjects") or not isinstance(before, dict):
         return None
     question, topic, sentence = before.get("question"), before.get("topic"), before.get("sentence")
+    study = before.get("study") if isinstance(before.get("study"), int) else None
     if not isinstance(question, str) or not isinstance(topic, str):
         return None
     if topic == PASSAGE_TOPIC:
-        return Context(question, topic, sentence) if isinstance(sentence, int) else None
-    return Context(question, topic) if topic in faq_index() else None
+        return Context(question, topic, sentence, study) if isinstance(sentence, int) else None
+    return Context(question, topic, study=study) if topic in faq_index() else None

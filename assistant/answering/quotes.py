@@ -90,13 +90,15 @@ def index_for(article: Article) -> SentenceIndex:
     return index
 
 
-def choose_quotes(question: str, faq: Faq, followup: bool = False) -> list[Quote]:
+def choose_quotes(question: str, faq: Faq, followup: bool = False, study: int | None = None) -> list[Quote]:
     """The FAQ's quotes for this question: the anchor first when one is found, at most MAX_QUOTES.
 
     A follow-up ("how many patients were in it?") is short, so its scores are
     low: when it asks for a kind of detail (assistant.answering.details), the
     anchor is the best sentence holding such a detail that shares a word with
-    it, without the ANCHOR_MIN a whole question must reach.
+    it, without the ANCHOR_MIN a whole question must reach. ``study``: the study
+    the answer before cited first; such a detail is looked for in it before the
+    FAQ's first source.
     """
     own = [Quote(s.quote, s.ref, s.article) for s in faq.sources]
     if not question.strip() or not own:
@@ -115,15 +117,15 @@ def choose_quotes(question: str, faq: Faq, followup: bool = False) -> list[Quote
     lines = set().union(*(index.lines_of(q.text) for q in own if (q.article or None) == own[0].article))
     candidates = index.around(lines)
     # The other sentences that report the same study: "how many patients?" about a study the FAQ cites.
-    studies = {q.ref for q in own if q.ref}
+    studies = {q.ref for q in own if q.ref} | ({study} if study else set())
     candidates += [s for s in index.sentences
-                   if studies & set(s.refs) and s.article == own[0].article and s not in candidates]
+                   if studies & set(s.refs) and s.article == article.slug and s not in candidates]
     details = asked_details(question) if followup else ()
     if details:
         holding = [s for s in candidates if scores[s.number] > 0 and detail_factor(details, s.text) > 1]
         # "Which journal was that in?": the journal of the study the FAQ's answer leads with, not of a
         # neighbouring study that happens to share the word "journal".
-        primary = [s for s in holding if own[0].ref in s.refs]
+        primary = [s for s in holding if (study or own[0].ref) in s.refs]
         candidates = primary or holding or candidates
     anchor = max(candidates, key=lambda s: scores[s.number], default=None)
     # A quote may be a fragment of the anchor's sentence that leaves the detail asked out

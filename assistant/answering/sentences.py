@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from assistant.knowledge import Article
 from assistant.text import collapse_space
 
-# "(6)", also "(10looked" where the article lost a closing bracket.
-_CITATION = re.compile(r"\((\d{1,3})(?:\)|(?=[A-Za-z]))")
+# "(6)", also "(10looked" or "(5" at a line's end where the article lost a closing bracket.
+_CITATION = re.compile(r"\((\d{1,3})(?:\)|(?=[A-Za-z])|$)")
 _BULLET = "\u2022"
 # A sentence ends at . ! ? (maybe followed by a closing quote or bracket) before
 # a space and a capital, digit, opening quote or bracket.
