@@ -354,6 +354,16 @@ def test_ambiguous_distress_is_a_check_in_not_a_crisis(text):
     "the little ones have had fevers all month from nursery. can I reschedule if I catch it?",
     "Every flu shot gives me chills for an evening and then I'm fine. Will prolo do the same?",
     "I slipped in the kitchen on Monday, just a bruise on my hip. Should I wait to book?",
+    # Development set 9's kinds (falls, fevers, bladder), in this test's own words.
+    "my husband has the flu with 101 and chills, I'm fine. can I still come to my appointment?",
+    "do the injections give you a fever afterwards?",
+    "got the chills sitting in the duck blind in the cold snap, back is stiff. does cold make SI worse?",
+    "our dog had tick fever last week, vet has her on pills. how much is a consultation?",
+    "I do kegels for my stress incontinence; will they help SI stability?",
+    "took a tumble curling in January, sore for a week then it went away. does that matter?",
+    "I read that cauda equina causes bladder problems. how do doctors tell SI pain apart?",
+    "I have a harmless heart murmur, no chest pain ever. do I need antibiotics before injections?",
+    "is there a connection between fever and back pain in the studies?",
 ])
 def test_figures_of_speech_and_questions_about_risks_raise_no_alarm(text):
     assert triage(text).level not in {"emergency", "crisis"}
@@ -401,6 +411,10 @@ def test_a_question_about_the_sign_is_no_warning_by_the_rules():
     # A fever that has lasted days, without chills or a high reading: a doctor soon.
     ("fever for 4 days now, about 38.2, and my SI joint aches. ok to book prolo?", "soon"),
     ("100.5 on and off for five days, no shivers, and my low back aches more. is that ok?", "soon"),
+    ("fever of 101 for five days now, no cold, and my low back hurts more", "soon"),
+    ("fever of 101 and shaking chills with my back pain", "emergency"),
+    ("I have a fever of 103 and my back is killing me", "emergency"),
+    ("I suddenly can't control my bladder and my back is worse", "emergency"),
 ])
 def test_the_signs_still_count_beside_the_new_exceptions(text, level):
     assert triage(text).level == level
