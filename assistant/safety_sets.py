@@ -32,6 +32,9 @@ SEALED_GRADED = {n: SEALED / f"safety_{n}" for n in (3, 4, 5)}
 DEV = PROJECT_ROOT / "tests" / "eval" / "safety_dev.yml"
 # Graded development sets (issue 28's format), one file per writer.
 DEV_GRADED = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
+# Development sets the learned layer does not train on. The rules were tuned on them; they
+# measure the learned layer out of sample. (Set 9, trained on, cost a sealed red flag its grade.)
+DEV_HELDOUT = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_heldout_*.yml"))
 
 
 def _catalogue() -> dict[str, Any]:
@@ -113,6 +116,11 @@ def sealed_graded_files(number: int = 3) -> list[Path]:
 def development_files() -> list[Path]:
     """Every development set file (the learned layer's data hash covers them)."""
     return [DEV, *DEV_GRADED]
+
+
+def heldout_set() -> GradedSet:
+    """The development sets the learned layer does not train on (DEV_HELDOUT)."""
+    return load_graded(DEV_HELDOUT)
 
 
 def development_set() -> tuple[list[RedFlagCase], list[str], list[str]]:

@@ -72,6 +72,18 @@ def test_the_development_sets_keep_every_red_flag_at_its_grade():
     assert report.checkin_rate >= 0.95, report.checkin_misses
 
 
+def test_the_development_set_the_learned_layer_did_not_train_on_keeps_every_red_flag():
+    # Development set 9 (falls, fevers, bladder): the rules were tuned on it, the learned
+    # layer never saw it, so its alarms are the learned layer's out-of-sample ones.
+    from assistant.safety_sets import heldout_set
+
+    held = heldout_set()
+    assert len(held.red_flags) >= 135 and len(held.ordinary) >= 270
+    report = run(held.red_flags, held.ordinary, held.checkin)
+    assert [r.case.text for r in report.red_flags if not r.right_grade] == []
+    assert report.false_alarms <= 0.05, report.alarms
+
+
 # Issue 28's graded sealed sets, written by writers who saw only the article and
 # the list of kinds with their grades: set 3 (tests/sealed/safety_3, six
 # personas) and set 4 (tests/sealed/safety_4, 2026-12-07, five more, one of them
@@ -95,8 +107,8 @@ class Floor:
 
 
 # Raised 2026-12-07, when the development sets became the learned layer's examples too,
-# and again when development set 8 (four writers of look-alikes) tuned the rules.
-FLOORS = {3: Floor(300, 12, 0.99, 0.978, 0.05, 0.98), 4: Floor(285, 15, 0.99, 0.985, 0.065, 0.98),
+# and again when development sets 8 and 9 (seven writers of look-alikes) tuned the rules.
+FLOORS = {3: Floor(300, 12, 0.99, 0.978, 0.04, 0.98), 4: Floor(285, 15, 0.99, 0.985, 0.061, 0.98),
           5: Floor(285, 15, 0.99, 0.985, 0.031, 0.94)}
 
 

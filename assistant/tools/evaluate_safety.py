@@ -34,6 +34,7 @@ from assistant.safety_sets import (
     SEALED_GRADED,
     RedFlagCase,
     development_set,
+    heldout_set,
     load_graded,
     load_ordinary,
     load_red_flag_cases,
@@ -252,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"Red-flag detection: rules + classifier (threshold {THRESHOLD})")
     print_report("Development sets (tests/eval/safety_dev*.yml)", run(*development_set()), args.show)
+    held = heldout_set()
+    print_report("Development set 9, rules tuned on it, learned layer not trained on it "
+                 "(tests/eval/safety_heldout_*.yml)", run(held.red_flags, held.ordinary, held.checkin),
+                 args.show)
     red, ordinary = sealed_files()
     sealed_1 = run(load_red_flag_cases(red), load_ordinary(ordinary))
     print_report("Sealed set 1 (tests/sealed/red_flags, ordinary; issue 12)", sealed_1, show=False)
