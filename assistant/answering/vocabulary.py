@@ -5,7 +5,8 @@ on recovery: every other word of it is about prolotherapy. The article says
 nothing about alcohol, and an answer about recovery with its quotes would
 read as if it did. The known words are the article's, the FAQs' (titles,
 answers, phrasings: what visitors were seen to ask), the clinic's facts and
-the visitors' words for the article's terms (``data/knowledge/lay_terms.yml``),
+the visitors' words for the article's terms (``data/knowledge/lay_terms.yml``)
+and everyday chat words that name no subject (``data/knowledge/chat_words.yml``),
 all stemmed; a word within a typo of a known one is known ("injecton").
 
 Only the question is checked (:func:`question_part`): the sentences that
@@ -19,10 +20,13 @@ import difflib
 import re
 from functools import lru_cache
 
+import yaml
+
 from assistant.answering.lay_terms import LAY_TERMS_FILE
 from assistant.clinic import CLINIC_FILE
 from assistant.faq import Faq, faq_index
 from assistant.knowledge import load_articles
+from assistant.paths import PROJECT_ROOT
 from assistant.retrieval import MAX_QUERY_WORDS, tokens
 
 # A word at least this long within this similarity of a known word is a typo of it.
@@ -31,6 +35,8 @@ TYPO_CUTOFF = 0.8
 # A message without a question mark is checked whole only when it is this short.
 SHORT_MESSAGE_WORDS = 12
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# Everyday chat words that name no subject ("gimmick", "gonna", "anybody").
+CHAT_WORDS_FILE = PROJECT_ROOT / "data" / "knowledge" / "chat_words.yml"
 
 
 @lru_cache(maxsize=4)
@@ -42,6 +48,9 @@ def _known(faqs: tuple[Faq, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
         words.update(tokens(" ".join([faq.title, faq.answer, *faq.phrasings])))
     for path in (LAY_TERMS_FILE, CLINIC_FILE):
         words.update(tokens(path.read_text(encoding="utf-8")))
+    # Its lists only: its comments name subjects that must stay unknown ("alcohol").
+    chat = yaml.safe_load(CHAT_WORDS_FILE.read_text(encoding="utf-8")) or {}
+    words.update(tokens(" ".join(str(w) for group in chat.values() for w in group)))
     return frozenset(words), tuple(sorted(words))
 
 
