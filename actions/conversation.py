@@ -7,7 +7,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import send_followup
 from actions.replies import BOOK_BUTTON, disclaimer, faqs, send, topic_button
+from assistant.answering import as_unplaced, own_decision, smalltalk_pointing_back
 from assistant.clinic import load_clinic
 from assistant.reply_kinds import ReplyKind
 
@@ -61,7 +63,15 @@ class ActionCapabilities(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        send_capabilities(dispatcher, in_form=tracker.active_loop_name == "booking_form")
+        in_form = tracker.active_loop_name == "booking_form"
+        message = tracker.latest_message or {}
+        if not in_form and smalltalk_pointing_back(message):
+            # "Why that one?" right after an answer: a follow-up of it, if it reads as one.
+            unplaced = as_unplaced(message)
+            events = send_followup(dispatcher, tracker, unplaced, own_decision(unplaced))
+            if events is not None:
+                return events
+        send_capabilities(dispatcher, in_form=in_form)
         return []
 
 

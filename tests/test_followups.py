@@ -329,3 +329,14 @@ def test_the_action_reads_the_study_the_answer_before_cited_from_its_quotes():
                   sources=[{"quote": "...", "ref": None}, {"quote": "...", "ref": 4}])]
     context = last_answer_context(tracker(events, "who published that"))
     assert context is not None and context.study == 4
+
+
+def test_a_short_question_about_the_answer_diet_reads_as_small_talk_is_a_follow_up():
+    # "Why that one?" came back as "what can you do?" (capabilities, 0.64).
+    from actions.conversation import ActionCapabilities
+
+    payload = run(ActionCapabilities(), AFTER_HAUSER, "did they stop their pain meds?", intent="capabilities")
+    assert (payload["kind"], payload["topic"]) == ("answer", "study_hauser_2009")
+    # Asked for what it can do, or with no answer before, it says what it can do.
+    assert run(ActionCapabilities(), AFTER_HAUSER, "what can you do?", intent="capabilities")["kind"] != "answer"
+    assert run(ActionCapabilities(), [], "did they stop their pain meds?", intent="capabilities")["kind"] != "answer"

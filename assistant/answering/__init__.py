@@ -13,7 +13,14 @@ import re
 from typing import Any
 
 from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
-from assistant.answering.followups import Context, context_after, context_through_which_one, followup_reply
+from assistant.answering.followups import (
+    Context,
+    context_after,
+    context_through_which_one,
+    followup_reply,
+    is_short,
+    points_back,
+)
 from assistant.answering.sentence_answers import sentence_answer
 from assistant.answering.vocabulary import unknown_words
 from assistant.faq import faq_index
@@ -30,7 +37,7 @@ DECLINE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "capabilities"})
 
 __all__ = ["Context", "Reply", "context_after", "context_through_which_one", "decision_for", "followup_for",
-           "reply_for_decision", "reply_for_parse", "sentence_reply_for"]
+           "reply_for_decision", "reply_for_parse", "sentence_reply_for", "smalltalk_pointing_back"]
 
 # Intents whose messages may be follow-ups: questions, and questions the classifiers could not place.
 FOLLOWUP_INTENTS = frozenset({FAQ_INTENT}) | DECLINE_INTENTS
@@ -107,6 +114,22 @@ def question_read_as_stop(parse: dict[str, Any]) -> bool:
     return asks(text) and not _ABOUT_BOOKING.search(text) and not is_diagnosis_request(text)
 
 
+# Small talk DIET confuses with a short question about the answer before ("why that one?").
+_ASKS_BACK_INTENTS = frozenset({"capabilities", "bot_challenge"})
+
+
+def smalltalk_pointing_back(parse: dict[str, Any]) -> bool:
+    """DIET read a short question about the answer before as small talk.
+
+    "Why that one?" after an answer came back as "what can you do?"
+    (capabilities, 0.64). A short message that asks and points back ("that",
+    "it", "those") is tried as a follow-up first; thanks and greetings never are.
+    """
+    text = parse.get("text") or ""
+    return ((parse.get("intent") or {}).get("name") in _ASKS_BACK_INTENTS and is_short(text)
+            and asks(text) and points_back(text))
+
+
 def as_unplaced(parse: dict[str, Any]) -> dict[str, Any]:
     """The parse read as a message the classifiers placed under no FAQ (out of scope)."""
     confidence = (parse.get("intent") or {}).get("confidence", 0.0)
@@ -141,5 +164,10 @@ def reply_for_parse(parse: dict[str, Any], context: Context | None = None) -> Re
         reply = reply_for_decision(own, text)
         return reply if reply.kind == "answer" else sentence_reply_for(text) or Reply("fallback")
     if intent in SMALLTALK_INTENTS:
+        if context is not None and smalltalk_pointing_back(parse):
+            unplaced = as_unplaced(parse)
+            followup = followup_for(unplaced, context, own_decision(unplaced))
+            if followup is not None:
+                return followup
         return Reply("smalltalk")
     return Reply(intent or "none")

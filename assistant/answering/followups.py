@@ -111,6 +111,11 @@ def context_after(question: str, reply: Reply) -> Context | None:
     return Context(question, PASSAGE_TOPIC, int(number), study) if isinstance(number, int) else None
 
 
+def points_back(text: str) -> bool:
+    """The message refers to what was just said ("why that one?", "is it painful?")."""
+    return bool(_POINTS_BACK.search(text))
+
+
 def is_short(text: str) -> bool:
     return len(tokens(text)) <= SHORT_WORDS
 
