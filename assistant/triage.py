@@ -280,8 +280,9 @@ def without_distress(text: str, checkin: bool = False) -> str:
     line). Sentences the distress rules match are set aside and, when triage
     read the message as a check-in (``checkin``, by the rules or the learned
     layer), so are the other sentences that ask nothing ("I've been fobbed off
-    for years."), if one that asks remains. Only the answer layer reads this text; triage reads the whole
-    message, so a sign in a sentence set aside still counts.
+    for years."), if one that asks remains. Only the answer layer reads this
+    text; triage reads the whole message, so a sign in a sentence set aside
+    still counts.
     """
     found = flags_by_id([DISTRESS])
     if not found:

@@ -214,7 +214,7 @@ def stands_alone(text: str, own: Decision, context: Context) -> bool:
     ("and ...?", "... too?") or a short message, unless it names a study the
     answer before did not (a name, a year) or is answerable on its own.
     """
-    if _POINTS_BACK.search(text):
+    if points_back(text):
         return len(tokens(text)) >= LONG_WORDS and answers_alone(text, own, context)
     if about_the_same_study(text, context) and not answers_alone(text, own, context):
         return False  # alone it would be declined; it asks on about the study just discussed

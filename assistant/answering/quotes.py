@@ -123,8 +123,8 @@ def choose_quotes(question: str, faq: Faq, followup: bool = False, study: int | 
     details = asked_details(question) if followup else ()
     if details:
         holding = [s for s in candidates if scores[s.number] > 0 and detail_factor(details, s.text) > 1]
-        # "Which journal was that in?": the journal of the study the FAQ's answer leads with, not of a
-        # neighbouring study that happens to share the word "journal".
+        # "Which journal was that in?": the journal of the study the answer before quoted first (else
+        # the FAQ's first source), not of a neighbouring study that shares the word "journal".
         primary = [s for s in holding if (study or own[0].ref) in s.refs]
         candidates = primary or holding or candidates
     anchor = max(candidates, key=lambda s: scores[s.number], default=None)
