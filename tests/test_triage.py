@@ -415,6 +415,35 @@ def test_a_question_about_the_sign_is_no_warning_by_the_rules():
     ("fever of 101 and shaking chills with my back pain", "emergency"),
     ("I have a fever of 103 and my back is killing me", "emergency"),
     ("I suddenly can't control my bladder and my back is worse", "emergency"),
+    # Development set 10's exceptions (ways to say a fever lasted days; "am I ok to start
+    # prolo with a fever?" asks) leave a reading, chills or a fever after a procedure alone.
+    ("day 5 of a fever around 100.5, my low back aches more, no chills. ok to keep friday's prp?", "soon"),
+    ("Fever on and off every day since my tooth was pulled 9 days ago and my back throbs.", "soon"),
+    ("I have shaking chills and 103. Am I ok to start prolo with a fever?", "emergency"),
+    ("My lips are swelling and my throat feels tight since the shot an hour ago", "emergency"),
+    ("I'm an ER nurse and tonight my own chest pain is crushing and going down my left arm", "emergency"),
 ])
 def test_the_signs_still_count_beside_the_new_exceptions(text, level):
     assert triage(text).level == level
+
+
+@pytest.mark.parametrize("text", [
+    "Chest day at the gym always flares my SI, should I skip bench press for a while?",
+    "My husband says I'm a heart attack waiting to happen when I yell at the TV. Does PRP hurt?",
+    "What's the overdose risk with the lidocaine they mix into the prolo shots?",
+    "How common is a blood clot after SI fusion compared with prolotherapy?",
+    "My brother is a paramedic and sees overdoses every week. He told me to ask about PRP.",
+    "I'm allergic to sulfa, only a mild rash as a kid. Is dextrose prolo safe for me?",
+    "No pee problems, no numbness, just the usual buttock ache. Which office is nearer?",
+    "Some chills with a head cold this week, back unchanged. Should I move my appointment?",
+])
+def test_development_set_10_look_alikes_raise_no_alarm_by_the_rules(text):
+    """Shop talk, gym words, a treatment's risk asked about, a known allergy: no rule fires.
+
+    Only the rules: the learned layer is not trained on set 10 and still guesses on some
+    ("sees overdoses every week" scores 0.36 for self_harm, threshold 0.35; docs/safety.md).
+    """
+    from assistant.triage import red_flags
+
+    assert [f.id for f in red_flags(text)] == []
+
