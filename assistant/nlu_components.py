@@ -19,7 +19,10 @@ and the check-in line, not a decline. The whole message is kept as
 whatever the classifiers predicted when a message shows a red-flag symptom
 (intent ``urgent_symptom``) or cannot be answered as text (intent
 ``unusable_input``: empty, too long, no words), and declines requests to
-diagnose the visitor or read their scans (intent ``out_of_scope``). Then the
+diagnose the visitor or read their scans (intent ``out_of_scope``), and
+reads a short question for a detail that DIET took for small talk ("where
+they at?" as a greeting) as ``out_of_scope``, which the answer layer tries
+as a follow-up of the answer before. Then the
 out-of-domain detector (:mod:`assistant.domain_model`) turns an FAQ question
 or booking request that is really an everyday request to some other assistant
 ("set a timer", "book an oil change") into ``out_of_scope``; it also checks
@@ -45,6 +48,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant import domain_model
+from assistant.answering import detail_question_read_as_smalltalk
 from assistant.red_flag_model import load_model
 from assistant.routing import FALLBACK_INTENT, leaning_out_of_scope, torn_between_faq_and_out_of_scope
 from assistant.text import collapse_punctuation_runs
@@ -136,7 +140,11 @@ class TriageOverride(GraphComponent, IntentClassifier):
             message.set("triage", result.as_dict(), add_to_output=True)
             if result.kind is not None:
                 _override(message, TRIAGE_INTENTS.get(result.kind, UNUSABLE_INTENT), 1.0)
-            elif _domain_checked(message):
+                continue
+            if detail_question_read_as_smalltalk(message.data):
+                # "where they at?" read as a greeting: a follow-up or a decline, never "hello".
+                _override(message, OUT_OF_SCOPE_INTENT, (message.get(INTENT) or {}).get("confidence", 0.0))
+            if _domain_checked(message):
                 outside = domain_model.load_model().out_of_domain([message.get(TEXT) or ""])[0]
                 flagged = outside >= domain_model.THRESHOLD
                 message.set("out_of_domain", round(outside, 4), add_to_output=True)

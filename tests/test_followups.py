@@ -340,3 +340,41 @@ def test_a_short_question_about_the_answer_diet_reads_as_small_talk_is_a_follow_
     # Asked for what it can do, or with no answer before, it says what it can do.
     assert run(ActionCapabilities(), AFTER_HAUSER, "what can you do?", intent="capabilities")["kind"] != "answer"
     assert run(ActionCapabilities(), [], "did they stop their pain meds?", intent="capabilities")["kind"] != "answer"
+
+
+@pytest.mark.parametrize(("text", "intent", "read"), [
+    ("where they at?", "greet", True),
+    ("when was that printed", "thanks", True),
+    ("how old", "capabilities", True),
+    ("who done that study", "bot_challenge", True),
+    ("how old are you?", "capabilities", False),  # to the assistant itself
+    ("how are you?", "greet", False),  # asks no detail the article holds
+    ("thanks!", "thanks", False),
+    ("where they at?", "faq", False),  # only small talk is read again
+])
+def test_a_short_question_for_a_detail_is_not_small_talk(text, intent, read):
+    from assistant.answering import detail_question_read_as_smalltalk
+
+    assert detail_question_read_as_smalltalk({"text": text, "intent": {"name": intent}}) is read
+
+
+def test_no_small_talk_training_phrasing_is_read_as_a_question_for_a_detail():
+    from assistant.answering import SMALLTALK_INTENTS, detail_question_read_as_smalltalk
+    from assistant.text_model import nlu_examples
+
+    read = [(intent, text) for intent, texts in nlu_examples().items() if intent in SMALLTALK_INTENTS
+            for text in texts if detail_question_read_as_smalltalk({"text": text, "intent": {"name": intent}})]
+    assert read == []
+
+
+@pytest.mark.parametrize(("context", "question", "detail"), [
+    # The detail shares no word with the question: "how old?" and "average age 55 years".
+    (Context("japan study 2017 on groin pain", "groin_pain", study=10), "how old",
+     "average age 55 years"),
+    (Context("whats that magic bullet paper", "fusion_critique_magic_bullet", study=5), "what year",
+     "July 2017"),
+])
+def test_a_follow_up_asking_for_an_age_or_a_year_gets_the_sentence_of_the_study_that_holds_it(
+        context, question, detail):
+    reply = followup_reply(question, UNPLACED, context)
+    assert reply is not None and detail in reply.sources[0]["quote"]

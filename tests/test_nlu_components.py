@@ -36,3 +36,13 @@ def test_out_of_scope_diet_is_sure_of_is_not_checked():
     message = processed(diet_says("does a prp shot hurt much", [("out_of_scope", 0.95), ("faq", 0.05)]))
     assert message.get("out_of_domain_flagged") is None
     assert message.get(INTENT)["name"] == "out_of_scope"
+
+
+def test_a_short_question_for_a_detail_diet_took_for_small_talk_is_read_as_out_of_scope():
+    # "where they at?" after an answer about a study came back as a greeting (0.54).
+    message = processed(diet_says("where they at?", [("greet", 0.54), ("faq", 0.3)]))
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    # A greeting, thanks, or a question to the assistant itself stays small talk.
+    for text, intent in (("hello there", "greet"), ("thanks so much!", "thanks"),
+                         ("how old are you?", "capabilities"), ("where are you?", "bot_challenge")):
+        assert processed(diet_says(text, [(intent, 0.9), ("faq", 0.1)])).get(INTENT)["name"] == intent

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
+from assistant.answering.details import asks_a_detail
 from assistant.answering.followups import (
     Context,
     context_after,
@@ -37,7 +38,8 @@ DECLINE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "capabilities"})
 
 __all__ = ["Context", "Reply", "context_after", "context_through_which_one", "decision_for", "followup_for",
-           "reply_for_decision", "reply_for_parse", "sentence_reply_for", "smalltalk_pointing_back"]
+           "reply_for_decision", "reply_for_parse", "sentence_reply_for", "smalltalk_pointing_back",
+           "detail_question_read_as_smalltalk"]
 
 # Intents whose messages may be follow-ups: questions, and questions the classifiers could not place.
 FOLLOWUP_INTENTS = frozenset({FAQ_INTENT}) | DECLINE_INTENTS
@@ -128,6 +130,28 @@ def smalltalk_pointing_back(parse: dict[str, Any]) -> bool:
     text = parse.get("text") or ""
     return ((parse.get("intent") or {}).get("name") in _ASKS_BACK_INTENTS and is_short(text)
             and asks(text) and points_back(text))
+
+
+# A message about the assistant or the visitor ("how old are you?", "where do I start?").
+_ABOUT_US = re.compile(r"\b(you|your|yours|yourself|u|ur|i|me|my|we|us)\b", re.IGNORECASE)
+
+
+def detail_question_read_as_smalltalk(parse: dict[str, Any]) -> bool:
+    """DIET read a short question for a detail as small talk.
+
+    After an answer about a study, "where they at?" came back as a greeting
+    (0.54), "when was that printed" as thanks and "how old" as "what can you
+    do?": three words are too few for DIET to place. A short message that asks
+    for a detail the article holds (a place, a year, an age, a journal, a
+    count: :mod:`assistant.answering.details`) and speaks neither of the
+    assistant nor of the visitor ("where do I start?") is no small talk; the
+    NLU pipeline reads it as out of scope (assistant/nlu_components.py), so
+    that the answer layer tries it as a
+    follow-up, and declines it when there is nothing before to follow.
+    """
+    text = parse.get("text") or ""
+    return ((parse.get("intent") or {}).get("name") in SMALLTALK_INTENTS and is_short(text)
+            and asks(text) and asks_a_detail(text) and not _ABOUT_US.search(text))
 
 
 def as_unplaced(parse: dict[str, Any]) -> dict[str, Any]:

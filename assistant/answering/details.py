@@ -48,22 +48,35 @@ DETAILS = (
                       r"department|foundation|affairs|national)\b)|\b(in|at|from) [A-Z][a-z]+")),
     Detail("journal",
            # Not "what did that same paper say?": that asks what it found.
-           re.compile(r"\b(journal|published|publication|paper)\b"
+           re.compile(r"\b(journal|published|publication|paper|printed|in print)\b"
                       r"(?! (say|said|find|found|show|showed|conclude))|\bput (that|it|this) out\b", re.I),
            re.compile(r"\b(published|journal|reported in|appeared in)\b", re.I)),
     Detail("who",
-           re.compile(r"\bwho (wrote|did|led|ran|conducted|found|made|said|developed|introduced)\b"
+           # "Who done that study?": visitors write as they speak.
+           re.compile(r"\bwho (wrote|did|done|dun|led|ran|conducted|found|made|said|developed|introduced"
+                      r"|was behind|is behind)\b"
                       r"|\bwhich (doctors?|authors?|researchers?|scientists?|surgeons?)\b", re.I),
-           re.compile(r"\b(dr\.?|doctors?|et al|researchers|authors|led by|surgeons?)\b", re.I)),
+           # A study is often named by its institution ("doctors at the Steadman Clinic").
+           re.compile(r"\b(dr\.?|doctors?|et al|researchers|authors|led by|surgeons?|universit\w*|clinic"
+                      r"|hospital|institute)\b", re.I)),
     Detail("year",
            re.compile(r"\bwhen was\b|\bwhat year\b|\bwhich year\b|\bhow (old|recent) is\b", re.I),
            re.compile(r"\b(19|20)\d\d\b")),
+    Detail("age",
+           # "How old?" after a study: the patients' ages ("average age 55 years").
+           re.compile(r"\bhow old\b(?! is (it|that|the|this))|\bwhat ages?\b|\b(average|mean) age\b", re.I),
+           re.compile(r"\bages?d?\b|\byears? old\b|\b\d+ years of age\b", re.I)),
 )
 
 
 def asked_details(question: str) -> tuple[Detail, ...]:
     """The kinds of detail the question asks for (the first one matching each way of asking)."""
     return tuple(d for d in DETAILS if d.asked.search(question))
+
+
+def asks_a_detail(question: str) -> bool:
+    """The message asks for one of the details above ("where they at?", "how old?")."""
+    return bool(asked_details(question))
 
 
 def detail_factor(details: tuple[Detail, ...], sentence: str) -> float:

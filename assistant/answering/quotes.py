@@ -122,6 +122,10 @@ def choose_quotes(question: str, faq: Faq, followup: bool = False, study: int | 
                    if studies & set(s.refs) and s.article == article.slug and s not in candidates]
     details = asked_details(question) if followup else ()
     if details:
+        # "How old?" or "what year?" shares no word with "average age 55 years" or "July 2017":
+        # a sentence of the study discussed that holds such a detail needs none.
+        scores = [max(v, FOLLOWUP_ANCHOR_MIN) if studies & set(s.refs) else v
+                  for s, v in zip(index.sentences, scores, strict=True)]
         holding = [s for s in candidates if scores[s.number] > 0 and detail_factor(details, s.text) > 1]
         # "Which journal was that in?": the journal of the study the answer before quoted first (else
         # the FAQ's first source), not of a neighbouring study that shares the word "journal".
