@@ -447,3 +447,19 @@ def test_development_set_10_look_alikes_raise_no_alarm_by_the_rules(text):
 
     assert [f.id for f in red_flags(text)] == []
 
+
+
+def test_a_full_stop_after_an_everyday_message_raises_no_alarm():
+    """'Yes.', 'Thanks.', 'Hello.' got the crisis reply: the learned layer weighed the full stop.
+
+    Every small-talk and booking example, with a full stop or an exclamation mark added, and a
+    few one-word questions the same way.
+    """
+    from assistant.text_model import nlu_examples
+
+    texts = [t.rstrip(".!?") + end for examples in nlu_examples().values() for t in examples
+             for end in (".", "!", "...")]
+    texts += [w + end for w in ("prp", "fusion", "steroids", "groin", "chicago", "hours", "booking")
+              for end in (".", "!")]
+    alarms = [t for t in texts if triage(t).level in {"emergency", "crisis"}]
+    assert alarms == []
