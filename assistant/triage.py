@@ -236,10 +236,13 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
 
 
 _FINAL_PUNCTUATION = re.compile(r"[.!]+\s*$")
+# In a longer message a final full stop is a small share of the features, and the model was
+# trained with it: stripped there too, a sealed red flag (saddle numbness) fell under the threshold.
+_SHORT_MESSAGE_WORDS = 8
 
 
 def _without_final_punctuation(text: str) -> str:
-    """The message without the punctuation that ends it, as the learned layer reads it.
+    """A short message without the punctuation that ends it, as the learned layer reads it.
 
     A final full stop weighed as much as a word in a short message: "Yes.",
     "Thanks." and "Hello." scored 0.7-0.9 for self-harm and "Fusion." for
@@ -248,6 +251,8 @@ def _without_final_punctuation(text: str) -> str:
     messages with a full stop got a 911 or 988 reply (2026-12-07); none now.
     The message keeps its punctuation inside, and the rules read it as typed.
     """
+    if len(text.split()) > _SHORT_MESSAGE_WORDS:
+        return text
     return _FINAL_PUNCTUATION.sub("", text) or text
 
 
