@@ -378,3 +378,14 @@ def test_a_follow_up_asking_for_an_age_or_a_year_gets_the_sentence_of_the_study_
         context, question, detail):
     reply = followup_reply(question, UNPLACED, context)
     assert reply is not None and detail in reply.sources[0]["quote"]
+
+
+def test_a_question_declined_alone_that_the_study_just_quoted_reports_is_a_follow_up():
+    # Right after the German decompression study: no pointing back, no study named, declined alone.
+    context = Context("can lumbar decompression surgery cause SI joint pain", "pain_after_decompression", study=6)
+    question = "how many needed medical attention for SI pain after?"
+    reply = followup_reply(question, UNPLACED, context)
+    assert reply is not None and "22 patients required medical attention" in reply.sources[0]["quote"]
+    # Without a study quoted before, or with a question the study does not report, it stands alone.
+    assert followup_reply(question, UNPLACED, Context(context.question, context.topic)) is None
+    assert followup_reply("what is the best mattress for a bad back at night?", UNPLACED, context) is None

@@ -56,6 +56,8 @@ SHORT_WORDS = 3
 # when it has no word that refers back or is long enough to carry its own subject.
 SELF_CONTAINED_MIN = 0.5
 LONG_WORDS = 6
+# BM25 a sentence of the study just quoted must reach for a message declined alone to be its follow-up.
+HELD_BY_STUDY_MIN = 6.0
 
 
 # The treatments and conditions a visitor may mean by "it" (name shown -> how it is written).
@@ -212,7 +214,8 @@ def stands_alone(text: str, own: Decision, context: Context) -> bool:
     its own; a short question about a study's particulars that names no
     study ("how many patients took part?") always; a word that carries on
     ("and ...?", "... too?") or a short message, unless it names a study the
-    answer before did not (a name, a year) or is answerable on its own.
+    answer before did not (a name, a year) or is answerable on its own; and
+    a message declined alone that a sentence of the study just quoted holds.
     """
     if points_back(text):
         return len(tokens(text)) >= LONG_WORDS and answers_alone(text, own, context)
@@ -223,7 +226,24 @@ def stands_alone(text: str, own: Decision, context: Context) -> bool:
         return False  # the FAQ it resembles alone ("how many treatments") would answer another question
     if _CARRIES_ON.search(text) or short:
         return names_another_study(text, context) or answers_alone(text, own, context)
-    return True
+    # Alone it would be declined, and the study just quoted reports it: a follow-up.
+    return not (own.kind != ANSWER and not names_another_study(text, context)
+                and not answers_alone(text, own, context) and held_by_the_study_before(text, context))
+
+
+def held_by_the_study_before(text: str, context: Context) -> bool:
+    """A sentence reporting the study the answer before cited matches the message well.
+
+    "How many needed medical attention for SI pain after?", right after an
+    answer quoting the German decompression study, names neither the study
+    nor anything that points back, and alone it is declined; the study's own
+    sentence "22 patients required medical attention ..." holds it.
+    """
+    if context.study is None:
+        return False
+    index = index_for(get_article(None))
+    scores = index.scores(text)
+    return any(scores[s.number] >= HELD_BY_STUDY_MIN for s in index.sentences if context.study in s.refs)
 
 
 def names_another_study(text: str, context: Context) -> bool:
