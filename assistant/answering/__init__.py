@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from assistant.answering.compose import Reply, faq_reply, passage_reply, sentence_reply
-from assistant.answering.details import asks_a_detail
+from assistant.answering.details import asked_details
 from assistant.answering.followups import (
     Context,
     context_after,
@@ -146,12 +146,12 @@ def detail_question_read_as_smalltalk(parse: dict[str, Any]) -> bool:
     count: :mod:`assistant.answering.details`) and speaks neither of the
     assistant nor of the visitor ("where do I start?") is no small talk; the
     NLU pipeline reads it as out of scope (assistant/nlu_components.py), so
-    that the answer layer tries it as a
-    follow-up, and declines it when there is nothing before to follow.
+    that the answer layer tries it as a follow-up, and declines it when there
+    is nothing before to follow.
     """
     text = parse.get("text") or ""
     return ((parse.get("intent") or {}).get("name") in SMALLTALK_INTENTS and is_short(text)
-            and asks(text) and asks_a_detail(text) and not _ABOUT_US.search(text))
+            and asks(text) and bool(asked_details(text)) and not _ABOUT_US.search(text))
 
 
 def as_unplaced(parse: dict[str, Any]) -> dict[str, Any]:

@@ -74,11 +74,6 @@ def asked_details(question: str) -> tuple[Detail, ...]:
     return tuple(d for d in DETAILS if d.asked.search(question))
 
 
-def asks_a_detail(question: str) -> bool:
-    """The message asks for one of the details above ("where they at?", "how old?")."""
-    return bool(asked_details(question))
-
-
 def detail_factor(details: tuple[Detail, ...], sentence: str) -> float:
     """DETAIL_GAIN when the sentence holds a detail of an asked kind, else 1."""
     return DETAIL_GAIN if any(d.held.search(sentence) for d in details) else 1.0

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from assistant.paths import PROJECT_ROOT
-from assistant.safety_sets import SEALED_GRADED, development_files
+from assistant.safety_sets import DEV_GRADED, SEALED_GRADED, development_files
 from assistant.served import current_model
 
 SHARED_DEV = PROJECT_ROOT.parent / "shared" / "eval" / "article-questions-dev.yml"
@@ -41,7 +41,7 @@ SEALED_DIR = PROJECT_ROOT / "tests" / "sealed" / "article"
 SEALED_FOLLOWUPS = tuple(PROJECT_ROOT / "tests" / "sealed" / name for name in ("followups", "followups_2"))
 # Issue 28: the red-flag sets' check-in cases (distress with a question the
 # article answers) must get the answer, not only the 988 line.
-SAFETY_DEV = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
+SAFETY_DEV = DEV_GRADED
 SAFETY_SEALED = tuple(SEALED_GRADED.values())
 PARSE_CACHE = PROJECT_ROOT / "var" / "cache" / "article-parses"
 DECLINED = {"fallback", "smalltalk", "handoff"}
