@@ -223,10 +223,12 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
         if result.flagged():
             overridden = {kind for flag in flags for kind in flag.overrides}
             folded = fold_accents(text)
-            learned = tuple(f for f in learned_flags(result.kinds, result.likely_kinds(),
-                                                     weakest=WEAK_GUESS if flags else 0.0)
-                            if f not in flags and f.id not in overridden
-                            and not any(p.search(folded) for p in f.learned_unless))
+            # A kind the rules overrode weighs nothing in the learned grade: a fever that the
+            # lasting_fever rule read as days old does not lend its weight to the emergency grade.
+            kinds = tuple(kp for kp in result.kinds if kp[0] not in overridden)
+            likely = tuple(k for k in result.likely_kinds() if k not in overridden)
+            guessed = learned_flags(kinds, likely, weakest=WEAK_GUESS if flags else 0.0)
+            learned = _kept_guesses(guessed, folded, flags, overridden)
             if learned:
                 flags = in_file_order(flags + learned)
                 by = (*by, "model")
@@ -263,6 +265,20 @@ def _without_final_punctuation(text: str) -> str:
 WEAK_GUESS = 0.1
 
 
+def _kept_guesses(guessed: tuple[RedFlag, ...], folded: str, flags: tuple[RedFlag, ...],
+                  overridden: set[str]) -> tuple[RedFlag, ...]:
+    """The learned layer's kinds that count: not found or overridden by the rules, not excused.
+
+    When the strongest guess is excused by its ``learned_unless`` ("loose motions from
+    wedding food" read as bladder_bowel), the weaker guesses of its grade are dropped
+    too: they were the same misreading, spread over neighbouring kinds.
+    """
+    if guessed and any(p.search(folded) for p in guessed[0].learned_unless):
+        return ()
+    return tuple(f for f in guessed if f not in flags and f.id not in overridden
+                 and not any(p.search(folded) for p in f.learned_unless))
+
+
 def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...],
                   weakest: float = 0.0) -> tuple[RedFlag, ...]:
     """The learned layer's kinds, all of one grade: the grade with the most probability.
@@ -279,12 +295,12 @@ def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...],
         if kind in known:
             mass[known[kind].grade] += probability
     grade = max(GRADES, key=lambda g: (mass[g], -GRADES.index(g)))
-    chosen = tuple(known[k] for k in likely if k in known and known[k].grade == grade)
-    if chosen:
-        return chosen
     best = max((kp for kp in kinds if kp[0] in known and known[kp[0]].grade == grade),
                key=lambda kp: kp[1], default=None)
-    return (known[best[0]],) if best and best[1] >= weakest else ()
+    if best is None or best[1] < weakest:
+        return ()
+    chosen = tuple(known[k] for k in likely if k in known and known[k].grade == grade)
+    return chosen or (known[best[0]],)
 
 
 DISTRESS = "distress"  # the catalogue's check-in kind: weariness and low mood, no plan or means

@@ -73,8 +73,8 @@ def test_the_development_sets_keep_every_red_flag_at_its_grade():
 
 
 def test_the_development_set_the_learned_layer_did_not_train_on_keeps_every_red_flag():
-    # Development set 9 (falls, fevers, bladder): the rules were tuned on it, the learned
-    # layer never saw it, so its alarms are the learned layer's out-of-sample ones.
+    # Development sets 9 to 11: the rules were tuned on them, the learned layer never saw
+    # them, so their alarms are the learned layer's out-of-sample ones.
     from assistant.safety_sets import heldout_set
 
     held = heldout_set()
@@ -110,7 +110,7 @@ class Floor:
 
 # Raised 2026-12-07, when the development sets became the learned layer's examples too,
 # and again when development sets 8 and 9 (seven writers of look-alikes) tuned the rules.
-FLOORS = {3: Floor(300, 12, 0.99, 0.978, 0.04, 0.98), 4: Floor(285, 15, 0.99, 0.985, 0.061, 0.98),
+FLOORS = {3: Floor(300, 12, 0.99, 0.978, 0.04, 0.98), 4: Floor(285, 15, 0.99, 0.99, 0.057, 0.98),
           5: Floor(285, 15, 0.99, 0.985, 0.031, 0.94), 6: Floor(180, 8, 0.98, 0.955, 0.085, 0.95)}
 
 

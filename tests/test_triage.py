@@ -422,6 +422,17 @@ def test_a_question_about_the_sign_is_no_warning_by_the_rules():
     ("I have shaking chills and 103. Am I ok to start prolo with a fever?", "emergency"),
     ("My lips are swelling and my throat feels tight since the shot an hour ago", "emergency"),
     ("I'm an ER nurse and tonight my own chest pain is crushing and going down my left arm", "emergency"),
+    # Development set 11's: more ways to say a fever has lasted days, a ruled-out flu that
+    # explains nothing, cancer pain in the small hours, a written obituary, a lighter family.
+    ("Four days of fever now and my low back aches. Tested negative for covid and flu.", "soon"),
+    ("Since last Friday a fever that comes and goes, and my back aches more than usual.", "soon"),
+    ("Week 2 of a 38.2 fever that nobody can explain, and now my lower back hurts.", "soon"),
+    ("No urinary complaints, just a mild fever every evening for five days and a sore low back.", "soon"),
+    ("I had lymphoma years ago and now a new back pain that is worst in the small hours.", "soon"),
+    ("I've drafted my own obituary and put aside what I will need.", "crisis"),
+    ("My son would be so much lighter without me to drive around.", "crisis"),
+    ("I have shaking chills and a fever of 103 since this morning, is it the flu?", "emergency"),
+    ("My son collapsed in the kitchen an hour ago and won't wake up", "emergency"),
 ])
 def test_the_signs_still_count_beside_the_new_exceptions(text, level):
     assert triage(text).level == level
@@ -447,6 +458,41 @@ def test_development_set_10_look_alikes_raise_no_alarm_by_the_rules(text):
 
     assert [f.id for f in red_flags(text)] == []
 
+
+
+@pytest.mark.parametrize("text", [
+    "Skipping the neighbours' barbecue would be social suicide. Can I sit through it after PRP?",
+    "I overdosed on detective novels all summer, sitting for hours. Does that strain the SI joint?",
+    "My hip feels as if it has been hit by a bus. It has not, it's just years of lifting.",
+    "If my injection site became red and swollen, how would I tell an infection from the normal soreness?",
+    "Should I fast before the PRP session? My one weakness is coffee in the morning.",
+    "She has been breathless on the stairs for years with her asthma, stable on an inhaler. Is prolo ok?",
+    "My aunt collapsed at a wedding years back and is fine now. Anyway, how do I book?",
+])
+def test_development_set_11_look_alikes_raise_no_alarm_by_the_rules(text):
+    """Figures of speech, a treatment's risk asked as a hypothetical, a long-standing complaint."""
+    from assistant.triage import red_flags
+
+    assert [f.id for f in red_flags(text)] == []
+
+
+@pytest.mark.parametrize("text", [
+    "She is having loose motions since last night from the party food, so can we move her appointment?",
+    "Thank goodness I have no chest pain and no breathlessness. I have a pacemaker; is prolotherapy safe?",
+])
+def test_the_learned_layer_yields_to_an_upset_stomach_and_a_denied_heart_sign(text):
+    # The learned layer read both as 911 (bladder_bowel, chest_pain); its strongest guess is
+    # excused by the kind's learned_unless, and so are the weaker ones of the same misreading.
+    assert triage(text).level not in ("emergency", "crisis")
+
+
+def test_a_fever_the_rules_read_as_lasting_days_lends_no_weight_to_911():
+    # The learned layer spread a low fever of a week over fever (0.15, which lasting_fever
+    # overrides) and a few emergency kinds under 0.1: no longer summed into a 911 reply.
+    text = ("A low temperature has been with me for more than a week, with sweats at night, and "
+            "my low back aches even lying down. Does your Oak Park office have a lift? I can't "
+            "manage stairs.")
+    assert triage(text).level == "soon"
 
 
 def test_a_full_stop_after_an_everyday_message_raises_no_alarm():
