@@ -15,6 +15,14 @@ sessions would I need?" is classified by its question alone
 and the check-in line, not a decline. The whole message is kept as
 ``full_text`` for the triage.
 
+``FinalQuestionMark`` runs after spaCy: the classifiers read the spaCy
+document of the text without the "?" that ends it, in training and at run
+time, so "what is PRP?" is read as "what is PRP". The training phrasings end
+in "?" about half the time, so the mark split every question in two and
+DIET weighed it like a word (docs/nlu.md). Only the document the tokenizer
+and featurizers read is trimmed: the text itself, which the triage, the
+answer layer and the logs read, keeps the mark.
+
 ``TriageOverride`` (rules and the red-flag classifier), last, overrides
 whatever the classifiers predicted when a message shows a red-flag symptom
 (intent ``urgent_symptom``) or cannot be answered as text (intent
@@ -43,6 +51,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -115,6 +124,44 @@ class QuestionFromDistress(GraphComponent):
                     message.set(FULL_TEXT, text)
                     message.set(TEXT, question)
         return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class FinalQuestionMark(GraphComponent):
+    """Between spaCy and its tokenizer: the text's document without a final "?" (module docstring)."""
+
+    def __init__(self, min_words: int) -> None:
+        self.min_words = min_words
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # A short message keeps its "?": "how often?" or "and better?" after an answer is a
+        # question, and without the mark DIET read such follow-ups as small talk (docs/nlu.md).
+        return {"min_words": 4}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> FinalQuestionMark:
+        return cls(int(config["min_words"]))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            doc = message.get(SPACY_DOCS[TEXT])
+            if doc is not None:
+                message.set(SPACY_DOCS[TEXT], without_final_question_mark(doc, self.min_words))
+        return messages
+
+
+def without_final_question_mark(doc: Any, min_words: int = 1) -> Any:
+    """The spaCy ``doc`` without the "?" tokens that end it, when ``min_words`` tokens precede them."""
+    end = len(doc)
+    while end > 0 and doc[end - 1].text == "?":
+        end -= 1
+    return doc if end == len(doc) or end < min_words else doc[:end].as_doc()
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

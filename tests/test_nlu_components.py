@@ -46,3 +46,19 @@ def test_a_short_question_for_a_detail_diet_took_for_small_talk_is_read_as_out_o
     for text, intent in (("hello there", "greet"), ("thanks so much!", "thanks"),
                          ("how old are you?", "capabilities"), ("where are you?", "bot_challenge")):
         assert processed(diet_says(text, [(intent, 0.9), ("faq", 0.1)])).get(INTENT)["name"] == intent
+
+
+def test_the_classifiers_read_a_question_without_its_final_question_mark():
+    import spacy
+
+    from assistant.nlu_components import without_final_question_mark
+
+    nlp = spacy.blank("en")
+    assert [t.text for t in without_final_question_mark(nlp("what is PRP?"))] == ["what", "is", "PRP"]
+    assert [t.text for t in without_final_question_mark(nlp("PRP ? ?"))] == ["PRP"]
+    # A mark inside the text, or a text of marks alone, is left as it is.
+    assert [t.text for t in without_final_question_mark(nlp("PRP? or prolo"))] == ["PRP", "?", "or", "prolo"]
+    assert [t.text for t in without_final_question_mark(nlp("?"))] == ["?"]
+    # With the pipeline's minimum, a short follow-up keeps the mark that makes it a question.
+    assert [t.text for t in without_final_question_mark(nlp("how often?"), 4)] == ["how", "often", "?"]
+    assert [t.text for t in without_final_question_mark(nlp("how often is PRP given?"), 4)][-1] == "given"
