@@ -28,7 +28,7 @@ SEALED = PROJECT_ROOT / "tests" / "sealed"
 SEALED_1 = (SEALED / "red_flags", SEALED / "ordinary")
 # Issue 28's sealed sets: red flags with their grade, ordinary messages and check-in cases.
 # (Its first one, safety_2, was read while tuning and is development set 4 now.)
-SEALED_GRADED = {n: SEALED / f"safety_{n}" for n in (3, 4, 5, 6)}
+SEALED_GRADED = {n: SEALED / f"safety_{n}" for n in (3, 4, 5, 6, 7)}
 DEV = PROJECT_ROOT / "tests" / "eval" / "safety_dev.yml"
 # Graded development sets (issue 28's format), one file per writer.
 DEV_GRADED = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
