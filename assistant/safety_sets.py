@@ -33,7 +33,7 @@ DEV = PROJECT_ROOT / "tests" / "eval" / "safety_dev.yml"
 # Graded development sets (issue 28's format), one file per writer.
 DEV_GRADED = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
 # Development sets the learned layer does not train on. The rules were tuned on them; they
-# measure the learned layer out of sample (sets 9 to 11). (Set 9, trained on, cost a sealed red
+# measure the learned layer out of sample (sets 9 to 12). (Set 9, trained on, cost a sealed red
 # flag its grade.)
 DEV_HELDOUT = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_heldout_*.yml"))
 

@@ -73,7 +73,7 @@ def test_the_development_sets_keep_every_red_flag_at_its_grade():
 
 
 def test_the_development_set_the_learned_layer_did_not_train_on_keeps_every_red_flag():
-    # Development sets 9 to 11: the rules were tuned on them, the learned layer never saw
+    # Development sets 9 to 12: the rules were tuned on them, the learned layer never saw
     # them, so their alarms are the learned layer's out-of-sample ones.
     from assistant.safety_sets import heldout_set
 
@@ -113,8 +113,8 @@ class Floor:
 # Raised 2026-12-07, when the development sets became the learned layer's examples too,
 # and again when development sets 8 and 9 (seven writers of look-alikes) tuned the rules.
 FLOORS = {3: Floor(300, 12, 0.99, 0.978, 0.04, 0.98), 4: Floor(285, 15, 0.99, 0.99, 0.057, 0.98),
-          5: Floor(285, 15, 0.99, 0.985, 0.031, 0.94), 6: Floor(180, 8, 0.98, 0.955, 0.085, 0.95),
-          7: Floor(180, 8, 0.98, 0.955, 0.08, 0.9)}
+          5: Floor(285, 15, 0.99, 0.985, 0.031, 0.94), 6: Floor(180, 8, 0.98, 0.96, 0.085, 0.95),
+          7: Floor(180, 8, 0.98, 0.955, 0.07, 0.9)}
 
 
 @pytest.fixture(scope="module", params=sorted(FLOORS), ids=lambda n: f"sealed set {n}")

@@ -433,6 +433,12 @@ def test_a_question_about_the_sign_is_no_warning_by_the_rules():
     ("My son would be so much lighter without me to drive around.", "crisis"),
     ("I have shaking chills and a fever of 103 since this morning, is it the flu?", "emergency"),
     ("My son collapsed in the kitchen an hour ago and won't wake up", "emergency"),
+    # Development set 12's: a fever for "near a week", low-grade fevers with night sweats
+    # since a weekday; a peace made tonight still counts, one made long ago does not.
+    ("I've had a temperature for nearly a week, never high, and my low back aches with it.", "soon"),
+    ("Since last Tuesday low-grade fevers and night sweats, and my SI pain is worse.", "soon"),
+    ("I've made my peace and written to each of my children. Tonight is the night.", "crisis"),
+    ("My chest is crushing and I had a heart attack at 61, it feels the same now", "emergency"),
 ])
 def test_the_signs_still_count_beside_the_new_exceptions(text, level):
     assert triage(text).level == level
@@ -468,6 +474,11 @@ def test_development_set_10_look_alikes_raise_no_alarm_by_the_rules(text):
     "Should I fast before the PRP session? My one weakness is coffee in the morning.",
     "She has been breathless on the stairs for years with her asthma, stable on an inhaler. Is prolo ok?",
     "My aunt collapsed at a wedding years back and is fine now. Anyway, how do I book?",
+    # Development set 12's: faith talk, a denial the intake forms ask for, the signs recited.
+    "I made my peace with the Lord long ago, but a fusion still scares me. Is prolo an option?",
+    "I'm not suicidal and not depressed, just tired of this cushion. How much is a session?",
+    "My father had a heart attack at 70 and lived to 95. Is there an age limit for prolotherapy?",
+    "I know the red flags, saddle numbness, retention, fever, foot drop, and have none. Any waitlist?",
 ])
 def test_development_set_11_look_alikes_raise_no_alarm_by_the_rules(text):
     """Figures of speech, a treatment's risk asked as a hypothetical, a long-standing complaint."""

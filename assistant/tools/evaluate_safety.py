@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Red-flag detection: rules + classifier (threshold {THRESHOLD})")
     print_report("Development sets (tests/eval/safety_dev*.yml)", run(*development_set()), args.show)
     held = heldout_set()
-    print_report("Development sets 9 to 11, rules tuned on them, learned layer not trained on them "
+    print_report("Development sets 9 to 12, rules tuned on them, learned layer not trained on them "
                  "(tests/eval/safety_heldout_*.yml)", run(held.red_flags, held.ordinary, held.checkin),
                  args.show)
     red, ordinary = sealed_files()
