@@ -228,7 +228,7 @@ def triage(text: str | None, use_model: bool = True) -> Triage:
             kinds = tuple(kp for kp in result.kinds if kp[0] not in overridden)
             likely = tuple(k for k in result.likely_kinds() if k not in overridden)
             guessed = learned_flags(kinds, likely, weakest=WEAK_GUESS if flags else 0.0)
-            learned = _kept_guesses(guessed, folded, flags, overridden)
+            learned = _kept_guesses(guessed, folded, flags)
             if learned:
                 flags = in_file_order(flags + learned)
                 by = (*by, "model")
@@ -265,18 +265,21 @@ def _without_final_punctuation(text: str) -> str:
 WEAK_GUESS = 0.1
 
 
-def _kept_guesses(guessed: tuple[RedFlag, ...], folded: str, flags: tuple[RedFlag, ...],
-                  overridden: set[str]) -> tuple[RedFlag, ...]:
-    """The learned layer's kinds that count: not found or overridden by the rules, not excused.
+def _kept_guesses(guessed: tuple[RedFlag, ...], folded: str,
+                  flags: tuple[RedFlag, ...]) -> tuple[RedFlag, ...]:
+    """The learned layer's kinds that count: not already found by the rules, not excused.
 
+    (Kinds the rules override never reach here: triage leaves them out of the grade.)
     When the strongest guess is excused by its ``learned_unless`` ("loose motions from
     wedding food" read as bladder_bowel), the weaker guesses of its grade are dropped
     too: they were the same misreading, spread over neighbouring kinds.
     """
-    if guessed and any(p.search(folded) for p in guessed[0].learned_unless):
+    def excused(flag: RedFlag) -> bool:
+        return any(p.search(folded) for p in flag.learned_unless)
+
+    if guessed and excused(guessed[0]):
         return ()
-    return tuple(f for f in guessed if f not in flags and f.id not in overridden
-                 and not any(p.search(folded) for p in f.learned_unless))
+    return tuple(f for f in guessed if f not in flags and not excused(f))
 
 
 def learned_flags(kinds: tuple[tuple[str, float], ...], likely: tuple[str, ...],
