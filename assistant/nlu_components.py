@@ -44,6 +44,7 @@ else", and ``make eval`` measures exactly what the server does.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -52,14 +53,19 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from assistant import domain_model
+from assistant import domain_model, faq_model
 from assistant.answering import detail_question_read_as_smalltalk
 from assistant.red_flag_model import load_model
-from assistant.routing import FALLBACK_INTENT, leaning_out_of_scope, torn_between_faq_and_out_of_scope
+from assistant.routing import (
+    FALLBACK_INTENT,
+    FAQ_INTENT,
+    leaning_out_of_scope,
+    torn_between_faq_and_out_of_scope,
+)
 from assistant.text import collapse_punctuation_runs
 from assistant.triage import CHECKIN, DIAGNOSIS, URGENT, triage, without_distress
 
@@ -162,6 +168,56 @@ def without_final_question_mark(doc: Any, min_words: int = 1) -> Any:
     while end > 0 and doc[end - 1].text == "?":
         end -= 1
     return doc if end == len(doc) or end < min_words else doc[:end].as_doc()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class FaqClassifier(GraphComponent, IntentClassifier):
+    """A second FAQ ranking beside the ResponseSelector's, stored in the model (assistant.faq_model)."""
+
+    MODEL_FILE = "faq_classifier.pkl"
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource, model: Any = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> FaqClassifier:
+        return cls(model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fitted on the retrieval intent's phrasings, the ones the ResponseSelector learns from."""
+        pairs = [(m.get(TEXT), m.get(INTENT_RESPONSE_KEY)) for m in training_data.intent_examples
+                 if m.get(INTENT) == FAQ_INTENT and m.get(INTENT_RESPONSE_KEY) and m.get(TEXT)]
+        texts = [text for text, _ in pairs]
+        labels = [key.split("/", 1)[-1] for _, key in pairs]
+        self._model = faq_model.train(texts, labels)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.MODEL_FILE).write_bytes(pickle.dumps(self._model))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> FaqClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = pickle.loads((directory / cls.MODEL_FILE).read_bytes())  # noqa: S301 - our own archive
+        except (ValueError, FileNotFoundError):
+            model = None  # a model trained without FAQs: the ResponseSelector ranks alone
+        return cls(model_storage, resource, model)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._model is None:
+            return messages
+        texts = [message.get(TEXT) or "" for message in messages]
+        for message, ranking in zip(messages, faq_model.rankings(self._model, texts), strict=True):
+            message.set(faq_model.RANKING_KEY, ranking, add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

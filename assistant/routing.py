@@ -12,12 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assistant.faq_model import RANKING_KEY
 from assistant.reply_kinds import ReplyKind
 
 FAQ_INTENT = "faq"
 ANSWER, CLARIFY, FALLBACK = ReplyKind.ANSWER, ReplyKind.CLARIFY, ReplyKind.FALLBACK
 
 MAX_OPTIONS = 3
+# Share of the FAQ ranking that comes from the second FAQ classifier
+# (assistant.faq_model, its ranking under RANKING_KEY in the parse); the rest
+# is the ResponseSelector's. Chosen on the development sets (docs/nlu.md).
+CLASSIFIER_WEIGHT = 0.7
 # Share of the blended score that comes from retrieval; the rest is the
 # ResponseSelector's confidence (chosen on the development sets, docs/nlu.md).
 RETRIEVAL_WEIGHT = 0.4
@@ -85,7 +90,7 @@ class Retriever(Protocol):
     def scores(self, text: str) -> dict[str, float]: ...
 
 
-def faq_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
+def selector_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
     """(faq id, confidence) pairs, best first, from the ResponseSelector output."""
     selector = (parse_data.get("response_selector") or {}).get(FAQ_INTENT) or {}
     ranking = selector.get("ranking") or []
@@ -95,6 +100,27 @@ def faq_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
         if key.startswith(f"{FAQ_INTENT}/"):
             result.append((key.split("/", 1)[1], float(item.get("confidence") or 0.0)))
     return result
+
+
+def classifier_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
+    """(faq id, confidence) pairs, best first, from the second FAQ classifier (assistant.faq_model)."""
+    return [(str(item.get("id")), float(item.get("confidence") or 0.0))
+            for item in parse_data.get(RANKING_KEY) or [] if item.get("id")]
+
+
+def faq_ranking(parse_data: dict[str, Any]) -> list[tuple[str, float]]:
+    """The two FAQ classifiers' rankings mixed, best first (the selector's alone from an older model).
+
+    An FAQ missing from one ranking (each lists its best ten) counts 0 there.
+    """
+    selector = selector_ranking(parse_data)
+    classifier = classifier_ranking(parse_data)
+    if not classifier:
+        return selector
+    chosen, other = dict(selector), dict(classifier)
+    mixed = {t: (1 - CLASSIFIER_WEIGHT) * chosen.get(t, 0.0) + CLASSIFIER_WEIGHT * other.get(t, 0.0)
+             for t in dict.fromkeys([*chosen, *other])}
+    return sorted(mixed.items(), key=lambda item: -item[1])
 
 
 def blend(selector: list[tuple[str, float]], retrieved: dict[str, float],

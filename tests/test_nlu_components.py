@@ -1,8 +1,8 @@
-"""TriageOverride's out-of-domain check on the messages the action server may answer."""
+"""Custom NLU components: TriageOverride's out-of-domain check, the question mark, the FAQ classifier."""
 
 from __future__ import annotations
 
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from assistant import domain_model
@@ -62,3 +62,45 @@ def test_the_classifiers_read_a_question_without_its_final_question_mark():
     # With the pipeline's minimum, a short follow-up keeps the mark that makes it a question.
     assert [t.text for t in without_final_question_mark(nlp("how often?"), 4)] == ["how", "often", "?"]
     assert [t.text for t in without_final_question_mark(nlp("how often is PRP given?"), 4)][-1] == "given"
+
+
+def faq_example(text: str, faq_id: str) -> Message:
+    return Message(data={TEXT: text, INTENT: "faq", INTENT_RESPONSE_KEY: f"faq/{faq_id}"})
+
+
+def test_the_faq_classifier_learns_the_phrasings_keeps_them_in_the_model_and_ranks_questions(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from assistant.faq_model import RANKING_KEY
+    from assistant.nlu_components import FaqClassifier
+
+    phrasings = {
+        "prp_what": ["what is PRP", "what is platelet rich plasma", "PRP what is it", "explain PRP injections"],
+        "clinic_offices": ["where are your offices", "office address", "where is the clinic", "location of clinic"],
+    }
+    examples = [faq_example(text, faq_id) for faq_id, texts in phrasings.items() for text in texts]
+    examples.append(Message(data={TEXT: "hello there", INTENT: "greet"}))  # not an FAQ: not learned
+    storage, resource = LocalModelStorage(tmp_path), Resource("faq_classifier")
+    FaqClassifier.create({}, storage, resource, None).train(TrainingData(examples))
+
+    loaded = FaqClassifier.load({}, storage, resource, None)
+    message = loaded.process([Message(data={TEXT: "whats platelet rich plasma?"})])[0]
+    ranking = message.get(RANKING_KEY)
+    assert [item["id"] for item in ranking] == ["prp_what", "clinic_offices"]
+    assert ranking[0]["confidence"] > 0.5
+
+
+def test_a_model_trained_without_faqs_adds_no_faq_ranking(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from assistant.faq_model import RANKING_KEY
+    from assistant.nlu_components import FaqClassifier
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("faq_classifier")
+    FaqClassifier.create({}, storage, resource, None).train(TrainingData([faq_example("what is PRP", "prp_what")]))
+    message = FaqClassifier.load({}, storage, resource, None).process([Message(data={TEXT: "what is PRP"})])[0]
+    assert message.get(RANKING_KEY) is None

@@ -1,8 +1,20 @@
-"""Answer, clarify or decline, from the ResponseSelector's ranking."""
+"""Answer, clarify or decline, from the FAQ classifiers' rankings."""
 
 from __future__ import annotations
 
-from assistant.routing import ANSWER, CLARIFY, DEFAULT_THRESHOLDS, FALLBACK, Thresholds, decide
+import pytest
+
+from assistant.faq_model import RANKING_KEY
+from assistant.routing import (
+    ANSWER,
+    CLARIFY,
+    CLASSIFIER_WEIGHT,
+    DEFAULT_THRESHOLDS,
+    FALLBACK,
+    Thresholds,
+    decide,
+    faq_ranking,
+)
 
 
 def parse(ranking: list[tuple[str, float]], intent: str = "faq") -> dict:
@@ -159,3 +171,31 @@ def test_diet_leaning_out_of_scope_stays_declined_otherwise():
     assert decide(leaning(flagged=None), retriever=retriever).kind == FALLBACK      # detector never ran
     assert decide(leaning(flagged=False, faq=0.1), retriever=retriever).kind == FALLBACK  # DIET sure
     assert decide(leaning(flagged=False, triage="diagnosis"), retriever=retriever).kind == FALLBACK
+
+
+def with_classifier(data: dict, ranking: list[tuple[str, float]]) -> dict:
+    """The parse with the second FAQ classifier's ranking (assistant.faq_model) added."""
+    return {**data, RANKING_KEY: [{"id": topic, "confidence": conf} for topic, conf in ranking]}
+
+
+def test_the_second_classifier_lifts_an_faq_the_selector_was_unsure_of():
+    # "do steroid injections work for SI joint pain": the selector's best was 0.15, on another FAQ.
+    flat = parse([("repeated_image_guided_injections", 0.15), ("prp_what", 0.12), ("prp_vs_steroids", 0.1)])
+    assert decide(flat).kind == FALLBACK
+    both = with_classifier(flat, [("prp_vs_steroids", 0.8), ("prp_what", 0.1)])
+    assert faq_ranking(both)[0][0] == "prp_vs_steroids"
+    assert (decide(both).kind, decide(both).topic) == (ANSWER, "prp_vs_steroids")
+
+
+def test_rankings_are_mixed_by_the_classifier_weight_and_missing_faqs_count_zero():
+    both = with_classifier(parse([("prp_what", 0.6), ("authors", 0.4)]), [("authors", 0.5), ("groin_pain", 0.5)])
+    mixed = dict(faq_ranking(both))
+    assert mixed["prp_what"] == pytest.approx((1 - CLASSIFIER_WEIGHT) * 0.6)
+    assert mixed["authors"] == pytest.approx((1 - CLASSIFIER_WEIGHT) * 0.4 + CLASSIFIER_WEIGHT * 0.5)
+    assert mixed["groin_pain"] == pytest.approx(CLASSIFIER_WEIGHT * 0.5)
+
+
+def test_a_parse_from_a_model_without_the_second_classifier_is_ranked_by_the_selector_alone():
+    data = parse([("prp_what", 0.6), ("authors", 0.4)])
+    assert faq_ranking(data) == [("prp_what", 0.6), ("authors", 0.4)]
+    assert faq_ranking({**data, RANKING_KEY: []}) == faq_ranking(data)

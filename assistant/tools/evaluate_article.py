@@ -98,6 +98,7 @@ def sets_in(directory: Path) -> dict[str, Path]:
 # classifier, the out-of-domain check). A change to any of them makes new parses.
 _PARSE_INPUTS = (
     PROJECT_ROOT / "assistant" / "nlu_components.py",
+    PROJECT_ROOT / "assistant" / "faq_model.py",
     PROJECT_ROOT / "assistant" / "triage.py",
     PROJECT_ROOT / "assistant" / "text.py",
     PROJECT_ROOT / "assistant" / "red_flag_model.py",
