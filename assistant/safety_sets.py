@@ -28,7 +28,7 @@ SEALED = PROJECT_ROOT / "tests" / "sealed"
 SEALED_1 = (SEALED / "red_flags", SEALED / "ordinary")
 # Issue 28's sealed sets: red flags with their grade, ordinary messages and check-in cases.
 # (Its first one, safety_2, was read while tuning and is development set 4 now.)
-SEALED_GRADED = {n: SEALED / f"safety_{n}" for n in (3, 4, 5, 6, 7)}
+SEALED_GRADED = {n: SEALED / f"safety_{n}" for n in (3, 4, 5, 6, 7, 8)}
 DEV = PROJECT_ROOT / "tests" / "eval" / "safety_dev.yml"
 # Graded development sets (issue 28's format), one file per writer.
 DEV_GRADED = sorted((PROJECT_ROOT / "tests" / "eval").glob("safety_dev_*.yml"))
@@ -110,7 +110,7 @@ def sealed_files() -> tuple[list[Path], list[Path]]:
 
 
 def sealed_graded_files(number: int = 3) -> list[Path]:
-    """The writers' files of graded sealed set ``number`` (3 to 6)."""
+    """The writers' files of graded sealed set ``number`` (a key of SEALED_GRADED)."""
     return sorted(SEALED_GRADED[number].glob("*.yml"))
 
 
