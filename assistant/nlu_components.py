@@ -15,6 +15,10 @@ sessions would I need?" is classified by its question alone
 and the check-in line, not a decline. The whole message is kept as
 ``full_text`` for the triage.
 
+``SpanishGloss`` runs next: a message that reads as Spanish ("cuantas veces
+necesito el tratamiento?") is classified and answered through its word-by-word
+English gloss (:mod:`assistant.spanish`); the triage reads it as typed.
+
 ``FinalQuestionMark`` runs after spaCy: the classifiers read the spaCy
 document of the text without the "?" that ends it, in training and at run
 time, so "what is PRP?" is read as "what is PRP". The training phrasings end
@@ -66,6 +70,7 @@ from assistant.routing import (
     leaning_out_of_scope,
     torn_between_faq_and_out_of_scope,
 )
+from assistant.spanish import READ_AS_SPANISH, english_reading
 from assistant.text import collapse_punctuation_runs
 from assistant.triage import CHECKIN, DIAGNOSIS, URGENT, triage, without_distress
 
@@ -129,6 +134,34 @@ class QuestionFromDistress(GraphComponent):
                 if question != text:
                     message.set(FULL_TEXT, text)
                     message.set(TEXT, question)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SpanishGloss(GraphComponent):
+    """Before spaCy: a message that reads as Spanish is classified through its English gloss."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> SpanishGloss:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data  # the phrasings are English
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            english = english_reading(text) if isinstance(text, str) else None
+            if english:
+                if message.get(FULL_TEXT) is None:  # the triage reads the message as typed
+                    message.set(FULL_TEXT, text)
+                message.set(TEXT, english)
+                message.set(READ_AS_SPANISH, True, add_to_output=True)
         return messages
 
 

@@ -23,13 +23,14 @@ from assistant.answering.followups import (
     points_back,
 )
 from assistant.answering.sentence_answers import sentence_answer
-from assistant.answering.vocabulary import unknown_words
+from assistant.answering.vocabulary import SPANISH_UNKNOWN_LIMIT, UNKNOWN_LIMIT, unknown_words
 from assistant.faq import faq_index
 from assistant.passages import default_passage_retriever
 from assistant.passages import enabled as passages_enabled
 from assistant.retrieval import default_retriever
 from assistant.routing import ANSWER, CLARIFY, FALLBACK, FAQ_INTENT, PASSAGE_TOPIC, Decision, decide
 from assistant.served import index_faqs
+from assistant.spanish import READ_AS_SPANISH
 from assistant.text import asks
 from assistant.triage import is_diagnosis_request
 
@@ -51,10 +52,12 @@ def decision_for(parse: dict[str, Any], with_passages: bool | None = None) -> De
         with_passages = passages_enabled()
     decision = decide(parse, set(faq_index()), retriever=default_retriever(), index_topics=index_faqs(),
                       passages=default_passage_retriever() if with_passages else None)
-    if decision.kind == ANSWER and decision.topic in faq_index() and unknown_words(parse.get("text") or ""):
+    if decision.kind == ANSWER and decision.topic in faq_index():
         # It asks about something nothing here mentions ("can I drink alcohol after ..."):
         # the FAQ it resembles would answer another question (assistant/answering/vocabulary.py).
-        return Decision(FALLBACK, None, 0.0)
+        limit = SPANISH_UNKNOWN_LIMIT if parse.get(READ_AS_SPANISH) else UNKNOWN_LIMIT
+        if len(unknown_words(parse.get("text") or "")) >= limit:
+            return Decision(FALLBACK, None, 0.0)
     return decision
 
 

@@ -102,6 +102,8 @@ def sets_in(directory: Path) -> dict[str, Path]:
 _PARSE_INPUTS = (
     PROJECT_ROOT / "assistant" / "nlu_components.py",
     PROJECT_ROOT / "assistant" / "faq_model.py",
+    PROJECT_ROOT / "assistant" / "spanish.py",
+    PROJECT_ROOT / "data" / "knowledge" / "spanish_words.yml",
     PROJECT_ROOT / "assistant" / "triage.py",
     PROJECT_ROOT / "assistant" / "text.py",
     PROJECT_ROOT / "assistant" / "red_flag_model.py",
